@@ -1,0 +1,86 @@
+"""How a probe reaches the network: resolvers, trust store, ports, deadlines, clock."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeConfig:
+    # (ip, port) pairs; empty means the system resolver (/etc/resolv.conf).
+    resolvers: tuple[tuple[str, int], ...] = ()
+    # PEM file of trusted roots; None means the Mozilla bundle shipped by certifi.
+    ca_bundle: str | None = None
+    smtp_port: int = 25
+    # Port of the MTA-STS policy host; only a loopback lab changes it.
+    https_port: int = 443
+    ehlo_name: str = field(default_factory=socket.getfqdn)
+    connect_timeout: float = 10.0
+    # Deadline for one MX address, every step included.
+    probe_timeout: float = 30.0
+    # Deadline for one DNS question, all retries included.
+    dns_timeout: float = 5.0
+    # How many SMTP/HTTPS connections may be open at once over the whole batch.
+    max_connections: int = 64
+    # How many connections may be open at once to one IP address (politeness).
+    per_address_connections: int = 1
+    # Deadline for a whole batch; None means only the per-address deadlines apply.
+    batch_timeout: float | None = None
+    clock: Callable[[], datetime] = utc_now
+
+    def __post_init__(self) -> None:
+        checks: Sequence[tuple[bool, str]] = (
+            (0 < self.smtp_port < 65536, f"smtp_port out of range: {self.smtp_port}"),
+            (0 < self.https_port < 65536, f"https_port out of range: {self.https_port}"),
+            (self.connect_timeout > 0, "connect_timeout must be positive"),
+            (self.probe_timeout > 0, "probe_timeout must be positive"),
+            (self.dns_timeout > 0, "dns_timeout must be positive"),
+            (self.max_connections >= 1, "max_connections must be at least 1"),
+            (self.per_address_connections >= 1, "per_address_connections must be at least 1"),
+            (bool(self.ehlo_name.strip()), "ehlo_name must not be empty"),
+        )
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+
+def parse_resolvers(value: str) -> tuple[tuple[str, int], ...]:
+    """Parse "ip, ip:port, [v6]:port, v6" as SECMAIL_DNS_RESOLVERS takes it."""
+    import ipaddress
+
+    resolvers: list[tuple[str, int]] = []
+    for raw in value.split(","):
+        item = raw.strip()
+        if not item:
+            continue
+        port = 53
+        if item.startswith("["):
+            host, sep, rest = item[1:].partition("]")
+            if not sep or (rest and not rest.startswith(":")):
+                raise ValueError(f"bad resolver address: {item!r}")
+            if rest:
+                port = _port(rest[1:], item)
+        elif item.count(":") == 1:
+            host, _, port_text = item.partition(":")
+            port = _port(port_text, item)
+        else:
+            host = item
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise ValueError(f"resolver is not an IP address: {item!r}") from None
+        resolvers.append((host, port))
+    return tuple(resolvers)
+
+
+def _port(text: str, item: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ValueError(f"bad resolver port in {item!r}")
+    return int(text)

@@ -1,0 +1,310 @@
+"""Probe many domains at once: shared DNS answers, one dialogue per (MX host, address)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from . import certs
+from .config import ProbeConfig
+from .dane import Tlsa, dane_match, tlsa_name
+from .grading import grade
+from .lookup import Outcome, Resolver, addresses, mx_records
+from .model import AddressResult, DaneResult, DomainResult, Level, MtaStsResult, MxResult
+from .names import normalize_domain
+from .policies import mta_sts, tls_rpt
+from .smtp import Dialogue, smtp_dialogue
+
+MAX_MX_HOSTS = 16
+MAX_ADDRESSES_PER_HOST = 8
+
+
+@dataclass(frozen=True, slots=True)
+class _HostTlsa:
+    records: tuple[Tlsa, ...]
+    authenticated: bool
+
+
+@dataclass(slots=True)
+class _DomainFacts:
+    """Everything learned about one domain before certificates are judged."""
+
+    domain: str
+    error: str | None = None
+    mx: list[tuple[int, str, bool, str | None, tuple[str, ...]]] | None = None
+    mta_sts: MtaStsResult = MtaStsResult(mode=None, valid=None)
+    tls_rpt: object = None
+    tlsa: dict[str, _HostTlsa] | None = None
+
+
+class Batch:
+    """One probe run: the shared state that makes each question and each dialogue happen once."""
+
+    def __init__(self, config: ProbeConfig) -> None:
+        self.config = config
+        self.resolver = Resolver(config)
+        self.trust = certs.load_trust_store(config.ca_bundle)
+        self.pool = certs.IntermediatePool()
+        self.connections = asyncio.Semaphore(config.max_connections)
+        self._per_ip: dict[str, asyncio.Semaphore] = {}
+        self._dialogues: dict[tuple[str, str], asyncio.Future[Dialogue]] = {}
+        self._tlsa: dict[str, asyncio.Future[_HostTlsa]] = {}
+        self.handshakes = 0
+
+    async def dialogue(self, host: str, ip: str) -> Dialogue:
+        key = (host, ip)
+        future = self._dialogues.get(key)
+        if future is None:
+            future = asyncio.ensure_future(self._polite_dialogue(host, ip))
+            self._dialogues[key] = future
+        return await asyncio.shield(future)
+
+    async def _polite_dialogue(self, host: str, ip: str) -> Dialogue:
+        gate = self._per_ip.setdefault(ip, asyncio.Semaphore(self.config.per_address_connections))
+        async with gate, self.connections:
+            result = await smtp_dialogue(host, ip, self.config)
+        if result.chain_der:
+            self.handshakes += 1
+        return result
+
+    async def host_tlsa(self, host: str) -> _HostTlsa:
+        future = self._tlsa.get(host)
+        if future is None:
+            future = asyncio.ensure_future(self._lookup_tlsa(host))
+            self._tlsa[host] = future
+        return await asyncio.shield(future)
+
+    async def _lookup_tlsa(self, host: str) -> _HostTlsa:
+        answer = await self.resolver.query(tlsa_name(host), "TLSA")
+        records = tuple(Tlsa(rr.usage, rr.selector, rr.mtype, rr.cert) for rr in answer.records)
+        return _HostTlsa(records, answer.authenticated and bool(records))
+
+    async def gather_facts(self, domain: str) -> _DomainFacts:
+        facts = _DomainFacts(domain=domain)
+        answer, records = await mx_records(self.resolver, domain)
+        if answer.outcome is Outcome.NXDOMAIN:
+            facts.error = "nxdomain"
+            return facts
+        if answer.outcome in (Outcome.TIMEOUT, Outcome.SERVFAIL):
+            facts.error = str(answer.outcome)
+            return facts
+        if records and all(r.host in ("", ".") for r in records):
+            facts.error = "null-mx"
+            return facts
+        # A "." beside real MX hosts is a misconfiguration; the real hosts still take mail.
+        hosts = [(r.preference, r.host, False) for r in records if r.host not in ("", ".")]
+        if not hosts:
+            # No MX RRset: the domain itself is the implicit MX (RFC 5321 §5.1).
+            outcome, ips = await addresses(self.resolver, domain)
+            if outcome in (Outcome.TIMEOUT, Outcome.SERVFAIL):
+                facts.error = str(outcome)
+                return facts
+            if not ips:
+                facts.error = "no-mx-no-address"
+                return facts
+            hosts = [(0, domain, True)]
+        hosts = _unique_hosts(hosts)[:MAX_MX_HOSTS]
+
+        host_names = tuple(host for _, host, _ in hosts)
+        sts_task = asyncio.ensure_future(
+            mta_sts(
+                domain,
+                host_names,
+                self.resolver,
+                self.config,
+                self.trust,
+                self.config.clock(),
+                self.connections,
+            )
+        )
+        rpt_task = asyncio.ensure_future(tls_rpt(domain, self.resolver))
+        resolved = await asyncio.gather(*(addresses(self.resolver, h) for _, h, _ in hosts))
+        mx_facts = []
+        for (preference, host, implicit), (outcome, ips) in zip(hosts, resolved, strict=True):
+            error = None if ips else _address_error(outcome)
+            mx_facts.append((preference, host, implicit, error, ips[:MAX_ADDRESSES_PER_HOST]))
+        facts.mx = mx_facts
+        await asyncio.gather(
+            *(self.dialogue(host, ip) for _, host, _, _, ips in mx_facts for ip in ips)
+        )
+        tlsa = await asyncio.gather(*(self.host_tlsa(host) for host in host_names))
+        facts.tlsa = dict(zip(host_names, tlsa, strict=True))
+        facts.mta_sts = await sts_task
+        facts.tls_rpt = await rpt_task
+        return facts
+
+    def conclude(self, facts: _DomainFacts, now: datetime) -> DomainResult:
+        if facts.mx is None:
+            level, warnings = grade(
+                error=facts.error,
+                mx=(),
+                valid_certificates={},
+                mta_sts=facts.mta_sts,
+                dane=DaneResult(False, False, None),
+            )
+            return DomainResult(
+                domain=facts.domain,
+                level=level,
+                checked_at=now,
+                warnings=warnings,
+                error=facts.error,
+            )
+        valid: dict[tuple[str, str], bool] = {}
+        mx_results = []
+        tlsa = facts.tlsa or {}
+        for preference, host, implicit, error, ips in facts.mx:
+            results = []
+            if not ips:
+                results.append(AddressResult(ip=None, tested=False, starttls=False, error=error))
+            for ip in ips:
+                dialogue = self._dialogues[(host, ip)].result()
+                address, is_valid = self._address_result(host, dialogue, tlsa.get(host), now)
+                valid[(host, ip)] = is_valid
+                results.append(address)
+            mx_results.append(MxResult(host, preference, implicit, tuple(results), error))
+        dane = _dane_verdict(mx_results, tlsa)
+        level, warnings = grade(
+            error=None,
+            mx=mx_results,
+            valid_certificates=valid,
+            mta_sts=facts.mta_sts,
+            dane=dane,
+        )
+        return DomainResult(
+            domain=facts.domain,
+            level=level,
+            checked_at=now,
+            warnings=warnings,
+            mx=tuple(mx_results),
+            mta_sts=facts.mta_sts,
+            dane=dane,
+            tls_rpt=facts.tls_rpt,
+        )
+
+    def _address_result(
+        self, host: str, dialogue: Dialogue, tlsa: _HostTlsa | None, now: datetime
+    ) -> tuple[AddressResult, bool]:
+        certificate = None
+        is_valid = False
+        match = None
+        if dialogue.chain_der:
+            analyzed = certs.analyze(dialogue.chain_der, host, self.trust, now, self.pool)
+            if analyzed is not None:
+                certificate, is_valid = analyzed
+            if tlsa is not None and tlsa.records:
+                match = dane_match(tlsa.records, dialogue.chain_der, (host,), now)
+        address = AddressResult(
+            ip=dialogue.ip,
+            tested=dialogue.tested,
+            starttls=dialogue.starttls,
+            tls_version=dialogue.tls_version,
+            cipher=dialogue.cipher,
+            error=dialogue.error,
+            smtp_reply=dialogue.smtp_reply,
+            extensions=dialogue.extensions,
+            certificate=certificate,
+            dane_match=match if dialogue.tested else None,
+        )
+        return address, is_valid
+
+    def remember_intermediates(self) -> None:
+        for future in self._dialogues.values():
+            if future.done() and not future.cancelled():
+                self.pool.add_chain(certs.parse_chain(future.result().chain_der[1:]))
+
+
+def _unique_hosts(hosts: list[tuple[int, str, bool]]) -> list[tuple[int, str, bool]]:
+    seen: set[str] = set()
+    unique = []
+    for entry in sorted(hosts, key=lambda h: (h[0], h[1])):
+        if entry[1] not in seen:
+            seen.add(entry[1])
+            unique.append(entry)
+    return unique
+
+
+def _address_error(outcome: Outcome) -> str:
+    if outcome in (Outcome.TIMEOUT, Outcome.SERVFAIL):
+        return str(outcome)
+    return "no-address"
+
+
+def _dane_verdict(mx_results: list[MxResult], tlsa: dict[str, _HostTlsa]) -> DaneResult:
+    published = [host for host, info in tlsa.items() if info.records]
+    if not published:
+        return DaneResult(tlsa=False, dnssec=False, valid=None)
+    dnssec = all(tlsa[host].authenticated for host in published)
+    covered = len(published) == len(tlsa)
+    matched = all(
+        a.dane_match is True
+        for m in mx_results
+        for a in m.addresses
+        if a.working_starttls and m.host in published
+    )
+    any_working = any(a.working_starttls for m in mx_results for a in m.addresses)
+    return DaneResult(
+        tlsa=True, dnssec=dnssec, valid=dnssec and covered and matched and any_working
+    )
+
+
+async def probe_batch(
+    domains: Iterable[str], config: ProbeConfig
+) -> tuple[list[DomainResult], Batch]:
+    """Probe every domain; results come back in input order, one per input domain."""
+    batch = Batch(config)
+    names = list(domains)
+    normalized: list[str | None] = []
+    for name in names:
+        try:
+            normalized.append(normalize_domain(name))
+        except ValueError:
+            normalized.append(None)
+    unique = list(dict.fromkeys(n for n in normalized if n))
+    tasks = {name: asyncio.ensure_future(batch.gather_facts(name)) for name in unique}
+    if tasks:
+        done, pending = await asyncio.wait(tasks.values(), timeout=config.batch_timeout)
+        for task in pending:
+            task.cancel()
+        for future in batch._dialogues.values():
+            if not future.done():
+                future.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+    batch.remember_intermediates()
+    now = config.clock()
+    concluded: dict[str, DomainResult] = {}
+    for name, task in tasks.items():
+        if task.cancelled() or task.exception() is not None:
+            concluded[name] = _deadline_result(name, now, task)
+            continue
+        concluded[name] = batch.conclude(task.result(), now)
+    results = []
+    for raw, name in zip(names, normalized, strict=True):
+        if name is None:
+            results.append(
+                DomainResult(
+                    domain=str(raw), level=Level.UNREACHABLE, checked_at=now, error="invalid-domain"
+                )
+            )
+        else:
+            results.append(concluded[name])
+    return results, batch
+
+
+def _deadline_result(name: str, now: datetime, task: asyncio.Future) -> DomainResult:
+    error = "batch-deadline" if task.cancelled() else "probe-failed"
+    return DomainResult(domain=name, level=Level.UNREACHABLE, checked_at=now, error=error)
+
+
+def probe_domains(domains: Iterable[str], config: ProbeConfig) -> list[DomainResult]:
+    """Synchronous entry point: probe a batch and return one result per domain, in order."""
+    results, _ = asyncio.run(probe_batch(domains, config))
+    return results
+
+
+def probe_domain(domain: str, config: ProbeConfig) -> DomainResult:
+    return probe_domains([domain], config)[0]
+
+
+__all__ = ["Batch", "probe_batch", "probe_domain", "probe_domains", "replace"]
