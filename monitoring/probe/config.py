@@ -29,6 +29,9 @@ class ProbeConfig:
     dns_timeout: float = 5.0
     # How many SMTP/HTTPS connections may be open at once over the whole batch.
     max_connections: int = 64
+    # How many DNS questions may be in flight at once: a burst of thousands overflows the
+    # resolver's receive buffer and turns into timeouts.
+    max_dns_queries: int = 48
     # How many connections may be open at once to one IP address (politeness).
     per_address_connections: int = 1
     # Deadline for a whole batch; None means only the per-address deadlines apply.
@@ -43,6 +46,7 @@ class ProbeConfig:
             (self.probe_timeout > 0, "probe_timeout must be positive"),
             (self.dns_timeout > 0, "dns_timeout must be positive"),
             (self.max_connections >= 1, "max_connections must be at least 1"),
+            (self.max_dns_queries >= 1, "max_dns_queries must be at least 1"),
             (self.per_address_connections >= 1, "per_address_connections must be at least 1"),
             (bool(self.ehlo_name.strip()), "ehlo_name must not be empty"),
         )

@@ -47,10 +47,14 @@ class Batch:
         self.resolver = Resolver(config)
         self.trust = certs.load_trust_store(config.ca_bundle)
         self.pool = certs.IntermediatePool()
+        # A bundle may carry intermediates beside its roots; they complete chains too.
+        self.pool.add_chain(c for c in self.trust.roots if c.issuer != c.subject)
         self.connections = asyncio.Semaphore(config.max_connections)
         self._per_ip: dict[str, asyncio.Semaphore] = {}
         self._dialogues: dict[tuple[str, str], asyncio.Future[Dialogue]] = {}
         self._tlsa: dict[str, asyncio.Future[_HostTlsa]] = {}
+        # Judged once per (host, address) like the dialogue itself: a hosted MX serves thousands.
+        self._judged: dict[tuple[str, str], tuple[AddressResult, bool]] = {}
         self.handshakes = 0
 
     async def dialogue(self, host: str, ip: str) -> Dialogue:
@@ -159,8 +163,12 @@ class Batch:
             if not ips:
                 results.append(AddressResult(ip=None, tested=False, starttls=False, error=error))
             for ip in ips:
-                dialogue = self._dialogues[(host, ip)].result()
-                address, is_valid = self._address_result(host, dialogue, tlsa.get(host), now)
+                judged = self._judged.get((host, ip))
+                if judged is None:
+                    dialogue = self._dialogues[(host, ip)].result()
+                    judged = self._address_result(host, dialogue, tlsa.get(host), now)
+                    self._judged[(host, ip)] = judged
+                address, is_valid = judged
                 valid[(host, ip)] = is_valid
                 results.append(address)
             mx_results.append(MxResult(host, preference, implicit, tuple(results), error))
@@ -203,6 +211,7 @@ class Batch:
             cipher=dialogue.cipher,
             error=dialogue.error,
             smtp_reply=dialogue.smtp_reply,
+            detail=dialogue.detail,
             extensions=dialogue.extensions,
             certificate=certificate,
             dane_match=match if dialogue.tested else None,

@@ -65,6 +65,7 @@ class Resolver:
         resolver.use_edns(0, dns.flags.DO, 1232)
         resolver.flags = dns.flags.RD | dns.flags.AD
         self._resolver = resolver
+        self._in_flight = asyncio.Semaphore(config.max_dns_queries)
         self._pending: dict[tuple[str, str], asyncio.Future[Answer]] = {}
 
     async def query(self, name: str, rdtype: str) -> Answer:
@@ -97,9 +98,10 @@ class Resolver:
 
     async def _ask(self, name: str, rdtype: str) -> Answer:
         try:
-            result = await self._resolver.resolve(
-                name + ".", rdtype, raise_on_no_answer=False, search=False
-            )
+            async with self._in_flight:
+                result = await self._resolver.resolve(
+                    name + ".", rdtype, raise_on_no_answer=False, search=False
+                )
         except dns.resolver.NXDOMAIN:
             return Answer(Outcome.NXDOMAIN)
         except dns.resolver.NoNameservers:

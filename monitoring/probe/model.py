@@ -82,6 +82,7 @@ class AddressResult:
     cipher: str | None = None
     error: str | None = None
     smtp_reply: str | None = None
+    detail: str | None = None  # the probe's own note on the error (TLS alert, version seen)
     extensions: tuple[str, ...] = ()
     certificate: CertificateInfo | None = None
     # Whether the DANE TLSA records of the MX host match this address's chain (None: no TLSA).
@@ -100,6 +101,7 @@ class AddressResult:
             "cipher": self.cipher,
             "error": self.error,
             "smtp_reply": self.smtp_reply,
+            "detail": self.detail,
             "extensions": list(self.extensions),
             "certificate": self.certificate.to_json() if self.certificate else None,
         }

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import errno
 import ssl
+import warnings
 from dataclasses import dataclass, field
 
 from .config import ProbeConfig
@@ -23,10 +24,11 @@ MODERN_VERSIONS = {"TLSv1.2", "TLSv1.3"}
 class DialogueError(Exception):
     """Ends a dialogue early; its code becomes the address error."""
 
-    def __init__(self, code: str, reply: str | None = None) -> None:
+    def __init__(self, code: str, reply: str | None = None, detail: str | None = None) -> None:
         super().__init__(code)
         self.code = code
-        self.reply = reply
+        self.reply = reply  # the server's SMTP reply, when one caused the error
+        self.detail = detail  # our own words on what happened (TLS alert, version)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,7 @@ class Dialogue:
     chain_der: tuple[bytes, ...] = ()
     error: str | None = None
     smtp_reply: str | None = None
+    detail: str | None = None
     tested: bool = False
     notes: list[str] = field(default_factory=list)
 
@@ -66,7 +69,10 @@ def client_tls_context() -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
-    context.minimum_version = ssl.TLSVersion.TLSv1
+    with warnings.catch_warnings():
+        # Deprecated on purpose: we must be able to see a server that speaks nothing newer.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = ssl.TLSVersion.TLSv1
     context.maximum_version = ssl.TLSVersion.MAXIMUM_SUPPORTED
     with contextlib.suppress(ssl.SSLError):
         context.set_ciphers("ALL:@SECLEVEL=0")
@@ -130,10 +136,10 @@ async def read_reply(reader: asyncio.StreamReader) -> Reply:
             raise DialogueError("reply-too-long")
         line = raw.rstrip(b"\r\n").decode("utf-8", errors="replace")
         if len(line) < 3 or not line[:3].isdigit() or (len(line) > 3 and line[3] not in " -"):
-            raise DialogueError("invalid-reply", line[:200])
+            raise DialogueError("invalid-reply", detail=f"unexpected line: {line[:200]!r}")
         line_code = int(line[:3])
         if code is not None and line_code != code:
-            raise DialogueError("invalid-reply", line[:200])
+            raise DialogueError("invalid-reply", detail=f"reply code changed: {line[:200]!r}")
         code = line_code
         lines.append(line[4:])
         if len(line) == 3 or line[3] == " ":
@@ -167,16 +173,17 @@ async def smtp_dialogue(host: str, ip: str, config: ProbeConfig) -> Dialogue:
             await _converse(reader, writer, host, config, dialogue)
     except DialogueError as exc:
         dialogue.error = exc.code
-        if exc.reply is not None:
-            dialogue.smtp_reply = exc.reply
+        dialogue.smtp_reply = exc.reply
+        dialogue.detail = exc.detail
     except TimeoutError:
         dialogue.error = "timeout"
     except ConnectionRefusedError:
         dialogue.error = "connection-refused"
     except (ConnectionResetError, BrokenPipeError, ConnectionAbortedError):
         dialogue.error = "connection-reset"
-    except ssl.SSLError:
+    except ssl.SSLError as exc:
         dialogue.error = "tls-handshake-failed"
+        dialogue.detail = _short(exc)
     except OSError as exc:
         dialogue.error = _os_error_code(exc)
     finally:
@@ -237,12 +244,12 @@ async def _converse(
     try:
         await writer.start_tls(shared_tls_context(), server_hostname=_sni(host))
     except (ssl.SSLError, ConnectionError, asyncio.IncompleteReadError, EOFError) as exc:
-        raise DialogueError("tls-handshake-failed", _short(exc)) from None
+        raise DialogueError("tls-handshake-failed", detail=_short(exc)) from None
     ssl_object = writer.get_extra_info("ssl_object")
     version = ssl_object.version()
     dialogue.chain_der = presented_chain(ssl_object)
     if version not in MODERN_VERSIONS:
-        raise DialogueError("tls-legacy-only", f"negotiated {version}")
+        raise DialogueError("tls-legacy-only", detail=f"negotiated {version}")
     dialogue.tls_version = version
     dialogue.cipher = (ssl_object.cipher() or (None,))[0]
 

@@ -13,13 +13,13 @@ from tests.lab.fixtures import lab, lab_control  # noqa: F401
 PROBE_TIMEOUT = 3.0
 
 
-def lab_probe_config(lab: LabHandle, **overrides: object) -> ProbeConfig:
-    ip, port = lab.resolver.rsplit(":", 1)
+def lab_probe_config(handle: LabHandle, **overrides: object) -> ProbeConfig:
+    ip, port = handle.resolver.rsplit(":", 1)
     values: dict[str, object] = dict(
         resolvers=((ip, int(port)),),
-        ca_bundle=lab.ca_bundle,
-        smtp_port=lab.smtp_port,
-        https_port=lab.https_port,
+        ca_bundle=handle.ca_bundle,
+        smtp_port=handle.smtp_port,
+        https_port=handle.https_port,
         ehlo_name="probe.secmail.test",
         connect_timeout=2.0,
         probe_timeout=PROBE_TIMEOUT,

@@ -16,7 +16,11 @@ def test_it_imports_without_django():
         "print(sorted(m for m in sys.modules if m == 'django' or m.startswith('django.')))"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
     )
     assert json.loads(out.stdout.replace("'", '"')) == []
