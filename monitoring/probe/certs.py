@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import threading
 import warnings
 from collections.abc import Iterable
@@ -36,13 +37,19 @@ class TrustStore:
             self.by_subject.setdefault(root.subject, []).append(root)
 
 
-@lru_cache(maxsize=8)
 def load_trust_store(path: str | None) -> TrustStore:
-    """Read a PEM bundle once per process; certificates that do not parse are skipped."""
+    """The roots of a PEM bundle; read again only when the file changes."""
     if path is None:
         import certifi
 
         path = certifi.where()
+    status = os.stat(path)
+    return _read_trust_store(path, status.st_mtime_ns, status.st_size)
+
+
+@lru_cache(maxsize=8)
+def _read_trust_store(path: str, mtime_ns: int, size: int) -> TrustStore:
+    # Certificates that do not parse are skipped: one bad entry must not empty the store.
     with open(path, "rb") as handle:
         data = handle.read()
     roots: list[x509.Certificate] = []

@@ -280,6 +280,7 @@ async def probe_batch(
             if not future.done():
                 future.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+    batch.resolver.close()
     batch.remember_intermediates()
     now = config.clock()
     concluded: dict[str, DomainResult] = {}

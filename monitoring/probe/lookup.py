@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from collections.abc import Awaitable, Callable
+import random
 from dataclasses import dataclass
 
-import dns.asyncresolver
+import dns.asyncquery
 import dns.exception
 import dns.flags
 import dns.message
 import dns.name
-import dns.nameserver
 import dns.rcode
 import dns.rdatatype
 import dns.resolver
@@ -46,27 +45,68 @@ class MxRecord:
     host: str
 
 
+class _Multiplexer(asyncio.DatagramProtocol):
+    """One connected UDP socket to one resolver, shared by every question in flight.
+
+    dnspython's own async path opens a socket per question; over a batch of thousands of
+    domains that costs more than parsing the answers. Replies are matched by message id here
+    and by question in `_exchange`, and the socket only accepts datagrams from the resolver.
+    """
+
+    def __init__(self) -> None:
+        self.transport: asyncio.DatagramTransport | None = None
+        self.waiting: dict[int, asyncio.Future[bytes]] = {}
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: object) -> None:
+        if len(data) < 12:
+            return
+        future = self.waiting.pop(int.from_bytes(data[:2], "big"), None)
+        if future is not None and not future.done():
+            future.set_result(data)
+
+    def error_received(self, exc: Exception) -> None:
+        # ICMP port unreachable and the like: every question on this socket is lost.
+        for future in self.waiting.values():
+            if not future.done():
+                future.set_exception(exc)
+        self.waiting.clear()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.error_received(exc or ConnectionError("resolver socket closed"))
+
+    def new_id(self) -> int:
+        while True:
+            candidate = random.getrandbits(16)
+            if candidate not in self.waiting:
+                return candidate
+
+
 class Resolver:
     """Answers questions through the configured resolvers; one lookup per (name, type) per batch."""
 
     def __init__(self, config: ProbeConfig) -> None:
         if config.resolvers:
-            resolver = dns.asyncresolver.Resolver(configure=False)
-            resolver.nameservers = [
-                dns.nameserver.Do53Nameserver(ip, port) for ip, port in config.resolvers
-            ]
+            self._nameservers = list(config.resolvers)
         else:
-            resolver = dns.asyncresolver.Resolver()
-        resolver.lifetime = config.dns_timeout
-        resolver.timeout = min(2.0, config.dns_timeout)
-        resolver.cache = None
-        # DO asks a validating resolver for the AD bit (RFC 6840 §5.7); AD in the query does too
-        # for resolvers that do not look at DO.
-        resolver.use_edns(0, dns.flags.DO, 1232)
-        resolver.flags = dns.flags.RD | dns.flags.AD
-        self._resolver = resolver
+            system = dns.resolver.Resolver()
+            self._nameservers = [(ip, 53) for ip in system.nameservers]
+        if not self._nameservers:
+            raise ValueError("no DNS resolver configured and none in the system configuration")
+        self._lifetime = config.dns_timeout
+        self._attempt_timeout = min(2.0, config.dns_timeout)
         self._in_flight = asyncio.Semaphore(config.max_dns_queries)
+        self._muxes: dict[tuple[str, int], _Multiplexer] = {}
+        self._mux_lock = asyncio.Lock()
         self._pending: dict[tuple[str, str], asyncio.Future[Answer]] = {}
+
+    def close(self) -> None:
+        for mux in self._muxes.values():
+            if mux.transport is not None:
+                mux.transport.close()
+        self._muxes.clear()
 
     async def query(self, name: str, rdtype: str) -> Answer:
         key = (name.lower().rstrip("."), rdtype)
@@ -85,12 +125,7 @@ class Resolver:
             answer = await self._ask(current, rdtype)
             authenticated = authenticated and answer.authenticated
             if answer.outcome is not Outcome.OK or answer.records:
-                return Answer(
-                    answer.outcome,
-                    answer.records,
-                    authenticated and answer.authenticated,
-                    answer.canonical or current,
-                )
+                return Answer(answer.outcome, answer.records, authenticated, answer.canonical)
             if not answer.canonical or answer.canonical == current:
                 return Answer(Outcome.NODATA, (), authenticated, current)
             current = answer.canonical
@@ -99,39 +134,79 @@ class Resolver:
     async def _ask(self, name: str, rdtype: str) -> Answer:
         try:
             async with self._in_flight:
-                result = await self._resolver.resolve(
-                    name + ".", rdtype, raise_on_no_answer=False, search=False
-                )
-        except dns.resolver.NXDOMAIN:
-            return Answer(Outcome.NXDOMAIN)
-        except dns.resolver.NoNameservers:
+                response = await self._exchange(name, rdtype)
+        except (dns.exception.DNSException, ValueError):
             return Answer(Outcome.SERVFAIL)
-        except dns.exception.Timeout:
-            return Answer(Outcome.TIMEOUT)
-        except (dns.resolver.YXDOMAIN, dns.exception.DNSException, OSError, ValueError):
-            return Answer(Outcome.SERVFAIL)
-        response = result.response
+        if isinstance(response, Outcome):
+            return Answer(response)
         authenticated = bool(response.flags & dns.flags.AD)
-        canonical = result.canonical_name.to_text(omit_final_dot=True).lower()
-        if result.rrset is None:
+        if response.rcode() == dns.rcode.NXDOMAIN:
+            return Answer(Outcome.NXDOMAIN, (), authenticated, name)
+        chain = response.resolve_chaining()
+        canonical = chain.canonical_name.to_text(omit_final_dot=True).lower()
+        if chain.answer is None:
             # NODATA, or a CNAME chain whose end the server did not include.
-            target = _cname_target(response, name)
-            return Answer(Outcome.OK, (), authenticated, target or canonical)
-        return Answer(Outcome.OK, tuple(result.rrset), authenticated, canonical)
+            return Answer(Outcome.OK, (), authenticated, canonical)
+        return Answer(Outcome.OK, tuple(chain.answer), authenticated, canonical)
 
+    async def _exchange(self, name: str, rdtype: str) -> dns.message.Message | Outcome:
+        """Ask the resolvers in turn until one answers NOERROR or NXDOMAIN, within the lifetime."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._lifetime
+        query = dns.message.make_query(name + ".", rdtype, want_dnssec=True, payload=1232)
+        # DO asks a validating resolver for the AD bit (RFC 6840 §5.7); AD in the query does
+        # too for resolvers that do not look at DO.
+        query.flags |= dns.flags.AD
+        failure = Outcome.TIMEOUT
+        attempt = 0
+        while (remaining := deadline - loop.time()) > 0:
+            server = self._nameservers[attempt % len(self._nameservers)]
+            attempt += 1
+            mux = await self._mux(server)
+            query.id = mux.new_id()
+            waiter: asyncio.Future[bytes] = loop.create_future()
+            mux.waiting[query.id] = waiter
+            try:
+                assert mux.transport is not None
+                mux.transport.sendto(query.to_wire())
+                data = await asyncio.wait_for(waiter, min(self._attempt_timeout, remaining))
+            except TimeoutError:
+                continue
+            except OSError:
+                # Refused by the resolver host; wait a little rather than spin.
+                failure = Outcome.SERVFAIL
+                await asyncio.sleep(min(0.2, max(0.0, deadline - loop.time())))
+                continue
+            finally:
+                mux.waiting.pop(query.id, None)
+            try:
+                response = dns.message.from_wire(data, ignore_trailing=True)
+            except dns.exception.DNSException:
+                continue
+            if not query.is_response(response):
+                continue
+            if response.flags & dns.flags.TC:
+                response = await dns.asyncquery.tcp(
+                    query, server[0], timeout=max(0.1, deadline - loop.time()), port=server[1]
+                )
+            if response.rcode() in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+                return response
+            failure = Outcome.SERVFAIL
+            if len(self._nameservers) == 1:
+                return failure
+        return failure
 
-def _cname_target(response: dns.message.Message, name: str) -> str | None:
-    """The end of the CNAME chain in the answer section, when the data behind it is missing."""
-    owner = dns.name.from_text(name)
-    for _ in range(MAX_CNAME_CHAIN):
-        for rrset in response.answer:
-            if rrset.name == owner and rrset.rdtype == dns.rdatatype.CNAME:
-                owner = rrset[0].target
-                break
-        else:
-            break
-    target = owner.to_text(omit_final_dot=True).lower()
-    return None if target == name else target
+    async def _mux(self, server: tuple[str, int]) -> _Multiplexer:
+        mux = self._muxes.get(server)
+        if mux is not None and mux.transport is not None and not mux.transport.is_closing():
+            return mux
+        async with self._mux_lock:
+            mux = self._muxes.get(server)
+            if mux is None or mux.transport is None or mux.transport.is_closing():
+                loop = asyncio.get_running_loop()
+                _, mux = await loop.create_datagram_endpoint(_Multiplexer, remote_addr=server)
+                self._muxes[server] = mux
+        return mux
 
 
 async def mx_records(resolver: Resolver, domain: str) -> tuple[Answer, tuple[MxRecord, ...]]:
@@ -165,6 +240,3 @@ async def txt_strings(resolver: Resolver, name: str) -> tuple[Answer, tuple[str,
     answer = await resolver.query(name, "TXT")
     texts = tuple(b"".join(rr.strings).decode("utf-8", errors="replace") for rr in answer.records)
     return answer, texts
-
-
-Lookup = Callable[[str, str], Awaitable[Answer]]
