@@ -37,6 +37,9 @@ class _DomainFacts:
     mta_sts: MtaStsResult = MtaStsResult(mode=None, valid=None)
     tls_rpt: object = None
     tlsa: dict[str, _HostTlsa] | None = None
+    # Whether the MX RRset (or, for an implicit MX, the domain's address) was DNSSEC-validated:
+    # DANE applies only behind a secure MX lookup (RFC 7672 §2.2.1).
+    mx_secure: bool = False
 
 
 class Batch:
@@ -97,6 +100,7 @@ class Batch:
         if records and all(r.host in ("", ".") for r in records):
             facts.error = "null-mx"
             return facts
+        facts.mx_secure = answer.authenticated
         # A "." beside real MX hosts is a misconfiguration; the real hosts still take mail.
         hosts = [(r.preference, r.host, False) for r in records if r.host not in ("", ".")]
         if not hosts:
@@ -172,7 +176,7 @@ class Batch:
                 valid[(host, ip)] = is_valid
                 results.append(address)
             mx_results.append(MxResult(host, preference, implicit, tuple(results), error))
-        dane = _dane_verdict(mx_results, tlsa)
+        dane = _dane_verdict(mx_results, tlsa, facts.mx_secure)
         level, warnings = grade(
             error=None,
             mx=mx_results,
@@ -240,11 +244,13 @@ def _address_error(outcome: Outcome) -> str:
     return "no-address"
 
 
-def _dane_verdict(mx_results: list[MxResult], tlsa: dict[str, _HostTlsa]) -> DaneResult:
+def _dane_verdict(
+    mx_results: list[MxResult], tlsa: dict[str, _HostTlsa], mx_secure: bool
+) -> DaneResult:
     published = [host for host, info in tlsa.items() if info.records]
     if not published:
         return DaneResult(tlsa=False, dnssec=False, valid=None)
-    dnssec = all(tlsa[host].authenticated for host in published)
+    dnssec = mx_secure and all(tlsa[host].authenticated for host in published)
     covered = len(published) == len(tlsa)
     matched = all(
         a.dane_match is True

@@ -135,7 +135,7 @@ class Resolver:
         try:
             async with self._in_flight:
                 response = await self._exchange(name, rdtype)
-        except (dns.exception.DNSException, ValueError):
+        except (dns.exception.DNSException, ValueError, OSError):
             return Answer(Outcome.SERVFAIL)
         if isinstance(response, Outcome):
             return Answer(response)
@@ -158,6 +158,7 @@ class Resolver:
         # too for resolvers that do not look at DO.
         query.flags |= dns.flags.AD
         failure = Outcome.TIMEOUT
+        failed_servers: set[tuple[str, int]] = set()
         attempt = 0
         while (remaining := deadline - loop.time()) > 0:
             server = self._nameservers[attempt % len(self._nameservers)]
@@ -192,7 +193,8 @@ class Resolver:
             if response.rcode() in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
                 return response
             failure = Outcome.SERVFAIL
-            if len(self._nameservers) == 1:
+            failed_servers.add(server)
+            if len(failed_servers) == len(self._nameservers):
                 return failure
         return failure
 
