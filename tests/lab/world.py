@@ -635,6 +635,22 @@ def standard_world() -> WorldSpec:
     )
     w.tlsa.append(TlsaSpec(host=f"mx.{d}", server="dane-unsigned", usage=3, selector=1, mtype=1))
 
+    # Signed TLSA behind an unsigned MX answer: a forged MX would bring its own TLSA, so DANE
+    # does not apply (RFC 7672 2.2.1).
+    d = f"dane-insecure-mx.{z}"
+    host = f"mx.dane-insecure-mx.{SIGNED}"
+    b.smtp("dane-insecure-mx", host)
+    b.record(d, "MX", f"10 {host}.")
+    b.scenario(
+        "dane-insecure-mx",
+        d,
+        "verified",
+        servers=["dane-insecure-mx"],
+        warnings=[NDP],
+        note="TLSA is signed but the MX answer is not: DANE does not apply (RFC 7672 2.2.1)",
+    )
+    w.tlsa.append(TlsaSpec(host=host, server="dane-insecure-mx", usage=3, selector=1, mtype=1))
+
     # -- TLS-RPT ----------------------------------------------------------------------------
     d = simple("tls-rpt", "verified", tls_rpt=True)
     b.record(f"_smtp._tls.{d}", "TXT", f'"v=TLSRPTv1; rua=mailto:tlsrpt@{d}"')

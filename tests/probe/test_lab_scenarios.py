@@ -39,3 +39,11 @@ def test_it_concludes_what_the_lab_expects(scenario, lab, standard_results):
     assert set(expect.get("cert_errors", ())) <= cert_errors(result)
     if "tls_rpt" in expect:
         assert result.tls_rpt.present is expect["tls_rpt"]
+
+
+def test_dane_needs_a_secure_mx_answer(standard_results):
+    assert standard_results["dane-valid"].dane.valid is True
+    insecure = standard_results["dane-insecure-mx"].dane
+    assert (insecure.tlsa, insecure.dnssec, insecure.valid) == (True, False, False)
+    unsigned = standard_results["dane-unsigned"].dane
+    assert (unsigned.tlsa, unsigned.dnssec, unsigned.valid) == (True, False, False)
