@@ -133,12 +133,18 @@ def analyze(
     valid = _verify(chain, trust, host, now)
     # A chain valid for the name today certainly leads to a trusted root; only a failing one
     # needs the slower search that ignores dates and names.
-    trusted = valid or _build_path(chain, trust, pool=None) is not None
+    path = None if valid else _build_path(chain, trust, pool=None)
+    trusted = valid or path is not None
+    # An expired intermediate breaks the chain as surely as an expired leaf; `expired` itself
+    # stays about the leaf, as the JSON interface defines it.
+    upper = path[1:] if path else []
+    chain_expired = expired or any(now > c.not_valid_after_utc for c in upper)
+    chain_not_yet_valid = not_yet_valid or any(now < c.not_valid_before_utc for c in upper)
 
     errors: list[str] = []
-    if expired:
+    if chain_expired:
         errors.append("expired")
-    if not_yet_valid:
+    if chain_not_yet_valid:
         errors.append("not-yet-valid")
     if not trusted:
         if self_signed:
