@@ -1,0 +1,1 @@
+"""Partners: the registry of organizations, their mail domains, contacts and partnerships."""

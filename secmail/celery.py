@@ -1,0 +1,57 @@
+"""The Celery application: configuration from Django settings, task discovery, beat schedule."""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "secmail.settings")
+
+app = Celery("secmail")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+logger = logging.getLogger(__name__)
+
+# Periodic work. Other apps add their entries here so the whole schedule reads in one place.
+app.conf.beat_schedule = {
+    "heartbeat": {"task": "secmail.celery.heartbeat", "schedule": timedelta(minutes=5)},
+    # Monitoring: each tick sends the domains whose slot in the SECMAIL_CYCLE_HOURS window has
+    # come (spread by MX host), resends batches of stalled cycles, and closes finished cycles.
+    "monitoring-cycle-tick": {
+        "task": "monitoring.tasks.cycle_tick",
+        "schedule": timedelta(minutes=5),
+        # A tick that waited longer than the next one is pointless.
+        "options": {"expires": 4 * 60},
+    },
+    # Retention of observations, and a recount of every organization's level.
+    "monitoring-daily-upkeep": {
+        "task": "monitoring.tasks.daily_upkeep",
+        "schedule": crontab(hour=3, minute=17),
+    },
+}
+
+
+@app.on_after_configure.connect
+def _make_broker_folders(sender: Celery, **kwargs: object) -> None:
+    # kombu's filesystem transport and Celery's file:// result backend expect their folders
+    # to exist already.
+    options = sender.conf.broker_transport_options or {}
+    folders = [options[key] for key in ("data_folder_in", "data_folder_out") if key in options]
+    backend = str(sender.conf.result_backend or "")
+    if backend.startswith("file://"):
+        folders.append(backend.removeprefix("file://"))
+    for folder in folders:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+
+
+@app.task(name="secmail.celery.heartbeat", ignore_result=True)
+def heartbeat() -> str:
+    """Proves that beat, the broker and a worker are connected; shows in the worker log."""
+    logger.info("heartbeat: beat -> broker -> worker is working")
+    return "ok"

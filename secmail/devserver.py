@@ -1,0 +1,143 @@
+"""`make run`: migrate, load the demo on first run, then run web, worker and beat together.
+
+A tiny supervisor: each child runs in its own process group with its output prefixed; Ctrl-C or
+SIGTERM (or any child dying) stops all of them, and it exits only once every child has ended.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+from typing import IO
+
+ROOT = Path(__file__).resolve().parent.parent
+GRACE_SECONDS = 10
+
+
+def _pump(name: str, stream: IO[bytes]) -> None:
+    prefix = f"{name:>6} | ".encode()
+    for line in iter(stream.readline, b""):
+        sys.stdout.buffer.write(prefix + line)
+        sys.stdout.buffer.flush()
+
+
+def _manage(*args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, check=True)
+
+
+def _stop(children: dict[str, subprocess.Popen[bytes]]) -> None:
+    for process in children.values():
+        if process.poll() is None:
+            # SIGINT to the whole group is what Ctrl-C in a terminal does, which runserver's
+            # autoreloader and Celery's pool processes are built to shut down from cleanly.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGINT)
+    deadline = time.monotonic() + GRACE_SECONDS
+    for name, process in children.items():
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            print(f"devserver: {name} did not stop in {GRACE_SECONDS}s; killing it", flush=True)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        # Children of the group that outlived their leader (e.g. pool workers).
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _stop_on_signal(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> int:
+    os.environ.setdefault("DEBUG", "1")
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    port = os.environ.get("SECMAIL_PORT", "8000")
+    # Installed explicitly (also for SIGINT) because a shell that starts us in the background
+    # ignores SIGINT, and children would inherit that; a handler is reset to default on exec.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _stop_on_signal)
+
+    _manage("migrate", "--no-input")
+    _manage("seed_demo", "--first-run")
+
+    python = sys.executable
+    commands = {
+        "web": [python, "manage.py", "runserver", f"127.0.0.1:{port}"],
+        "worker": [
+            python,
+            "-m",
+            "celery",
+            "-A",
+            "secmail",
+            "worker",
+            "-Q",
+            "probe,default",
+            "--concurrency",
+            "2",
+            "--loglevel",
+            "INFO",
+        ],
+        "beat": [python, "-m", "celery", "-A", "secmail", "beat", "--loglevel", "INFO"],
+    }
+    children: dict[str, subprocess.Popen[bytes]] = {}
+    status = 0
+    try:
+        for name, command in commands.items():
+            process = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            children[name] = process
+            assert process.stdout is not None
+            threading.Thread(target=_pump, args=(name, process.stdout), daemon=True).start()
+        _print_welcome(port)
+        parent = os.getppid()
+        while True:
+            if os.getppid() != parent:
+                # Whoever started us (make, a terminal) is gone: do not leave servers behind.
+                print("devserver: parent process ended; stopping", flush=True)
+                raise KeyboardInterrupt
+            for name, process in children.items():
+                if process.poll() is not None:
+                    print(f"devserver: {name} exited with {process.returncode}; stopping")
+                    status = 1
+                    raise KeyboardInterrupt
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("\ndevserver: stopping web, worker and beat ...", flush=True)
+    finally:
+        _stop(children)
+        print("devserver: everything stopped.", flush=True)
+    return status
+
+
+def _print_welcome(port: str) -> None:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "secmail.settings")
+    django.setup()
+    from partners.demo import demo_logins
+
+    lines = [f"secmail is starting on http://127.0.0.1:{port}/  (Ctrl-C stops everything)"]
+    logins = demo_logins()
+    if logins:
+        lines.append("DEMO DATA logins (email / password):")
+        lines += [f"  {email}  {password}" for email, password in logins.items()]
+    width = max(len(line) for line in lines)
+    print("\n" + "-" * width + "\n" + "\n".join(lines) + "\n" + "-" * width + "\n", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

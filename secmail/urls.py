@@ -1,0 +1,19 @@
+"""URL routes of the whole site."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from secmail import views
+
+urlpatterns = [
+    # First: the dashboard's home replaces the registry's placeholder at "/", and its login
+    # (throttled) replaces django.contrib.auth's.
+    path("", include("monitoring.urls")),
+    path("", include("partners.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("healthz", views.healthz, name="healthz"),
+]

@@ -1,0 +1,64 @@
+"""Tests for partners.access: who sees which organization."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from partners.access import get_organization_for_user, get_visible_organization
+from partners.access import visible_organizations as visible
+from partners.services import organization_create, partnership_create
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_shows_members_their_own_organization_only(personas) -> None:
+    assert list(visible(personas.alice)) == [personas.alices_org]
+    assert list(visible(personas.charlie)) == [personas.charlies_org]
+
+
+def test_it_shows_partners_too(personas) -> None:
+    partnership_create(personas.alices_org, personas.charlies_org)
+    organization_create(name="Unrelated Mutual")
+    assert set(visible(personas.bob)) == {personas.alices_org, personas.charlies_org}
+    assert set(visible(personas.charlie)) == {personas.alices_org, personas.charlies_org}
+
+
+def test_it_shows_staff_everything(personas) -> None:
+    other = organization_create(name="Unrelated Mutual")
+    assert set(visible(personas.staff)) == {personas.alices_org, personas.charlies_org, other}
+
+
+def test_it_shows_anonymous_users_nothing(personas) -> None:
+    assert not visible(AnonymousUser()).exists()
+
+
+def test_it_gets_an_organization_for_a_member(personas) -> None:
+    slug = personas.alices_org.slug
+    assert get_organization_for_user(personas.bob, slug) == personas.alices_org
+    assert get_organization_for_user(personas.alice, slug, admin=True) == personas.alices_org
+    assert get_organization_for_user(personas.staff, slug) == personas.alices_org
+
+
+def test_it_raises_404_for_non_members_even_partners(personas) -> None:
+    partnership_create(personas.alices_org, personas.charlies_org)
+    with pytest.raises(Http404):
+        get_organization_for_user(personas.charlie, personas.alices_org.slug)
+    with pytest.raises(Http404):
+        get_organization_for_user(personas.charlie, "no-such-organization")
+    with pytest.raises(Http404):
+        get_organization_for_user(AnonymousUser(), personas.alices_org.slug)
+
+
+def test_it_refuses_admin_actions_to_viewers(personas) -> None:
+    with pytest.raises(PermissionDenied):
+        get_organization_for_user(personas.bob, personas.alices_org.slug, admin=True)
+
+
+def test_it_lets_partners_look_at_each_other(personas) -> None:
+    with pytest.raises(Http404):
+        get_visible_organization(personas.charlie, personas.alices_org.slug)
+    partnership_create(personas.alices_org, personas.charlies_org)
+    assert get_visible_organization(personas.charlie, personas.alices_org.slug)
