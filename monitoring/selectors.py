@@ -1,0 +1,829 @@
+"""Reads of stored results: levels, pair levels, the partner matrix, rollout figures, progress."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from monitoring import levels
+from monitoring.models import (
+    DomainStatus,
+    HostObservation,
+    OrganizationStatus,
+    ProbeCycle,
+    StatusChange,
+)
+from monitoring.probe.model import Level
+from partners.models import MailDomain, Membership, Organization, Partnership
+
+User = AbstractBaseUser | AnonymousUser
+# The key for "no level yet" in figures (None does not survive JSON or templates well).
+NOT_CHECKED = "not-checked"
+
+
+def level_key(level: Level | None) -> str:
+    return str(level) if level is not None else NOT_CHECKED
+
+
+def _org_id(organization: Organization | int) -> int:
+    return organization if isinstance(organization, int) else organization.pk
+
+
+# -- organization and pair levels --------------------------------------------------------------
+
+
+def organization_levels(*, organization_ids: Iterable[int]) -> dict[int, Level | None]:
+    """Stored inbound level of each organization (None: not checked), in one query."""
+    ids = list(organization_ids)
+    found = dict(OrganizationStatus.objects.filter(pk__in=ids).values_list("pk", "level"))
+    return {pk: levels.as_level(found.get(pk)) for pk in ids}
+
+
+def organization_level(organization: Organization | int) -> Level | None:
+    pk = _org_id(organization)
+    return organization_levels(organization_ids=[pk])[pk]
+
+
+def pair_level(a: Organization | int, b: Organization | int) -> Level | None:
+    """The level organizations a and b can exchange mail at (monitoring.levels), one query."""
+    found = organization_levels(organization_ids=[_org_id(a), _org_id(b)])
+    return levels.pair_level(found[_org_id(a)], found[_org_id(b)])
+
+
+# -- the partner matrix ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationLevel:
+    id: int
+    name: str
+    slug: str
+    kind: str
+    province: str
+    level: Level | None
+
+
+@dataclass(frozen=True, slots=True)
+class PairCell:
+    a: OrganizationLevel  # the lower id, as in Partnership
+    b: OrganizationLevel
+    level: Level | None
+
+    @property
+    def policy(self) -> str | None:
+        """The standard's sender policy (a-d) both sides can enforce today."""
+        return self.level.policy if self.level is not None else None
+
+    def other(self, organization_id: int) -> OrganizationLevel:
+        return self.b if organization_id == self.a.id else self.a
+
+
+@dataclass(frozen=True)
+class MatrixFilters:
+    """Pairs where either side matches kind/province/search; `level` is the pair's level."""
+
+    kind: str = ""
+    province: str = ""
+    level: str = ""  # a level, or NOT_CHECKED
+    organization: int | None = None
+    search: str = ""
+
+
+@dataclass(frozen=True)
+class Matrix:
+    organizations: tuple[OrganizationLevel, ...]  # every organization in some pair, by name
+    pairs: tuple[PairCell, ...]
+    _cells: dict[tuple[int, int], PairCell] = field(default_factory=dict, repr=False)
+
+    def cell(self, a: int, b: int) -> PairCell | None:
+        return self._cells.get((min(a, b), max(a, b)))
+
+    def counts(self) -> dict[str, int]:
+        return dict(Counter(level_key(pair.level) for pair in self.pairs))
+
+
+def partner_matrix(*, viewer: User, filters: MatrixFilters | None = None) -> Matrix:
+    """Partnerships the viewer may see, with pair levels, in two queries whatever the size.
+
+    Staff see every partnership; members see the partnerships of their organizations.
+    """
+    filters = filters or MatrixFilters()
+    if not viewer.is_authenticated:
+        return Matrix(organizations=(), pairs=())
+    partnerships = Partnership.objects.all()
+    if not viewer.is_staff:
+        own = Membership.objects.filter(user=viewer).values("organization_id")
+        partnerships = partnerships.filter(Q(org_a__in=own) | Q(org_b__in=own))
+    if filters.organization is not None:
+        partnerships = partnerships.filter(
+            Q(org_a=filters.organization) | Q(org_b=filters.organization)
+        )
+    side = Q()
+    for attribute, value in (
+        ("kind", filters.kind),
+        ("province", filters.province),
+        ("name__icontains", filters.search.strip()),
+    ):
+        if value:
+            side &= Q(**{attribute: value})
+    if side:
+        matching = Organization.objects.filter(side).values("pk")
+        partnerships = partnerships.filter(Q(org_a__in=matching) | Q(org_b__in=matching))
+    pairs = list(partnerships.values_list("org_a_id", "org_b_id"))
+    rows = Organization.objects.filter(
+        Q(pk__in=partnerships.values("org_a")) | Q(pk__in=partnerships.values("org_b"))
+    ).values_list("pk", "name", "slug", "kind", "province", "status__level")
+    organizations = {
+        pk: OrganizationLevel(pk, name, slug, kind, province, levels.as_level(level))
+        for pk, name, slug, kind, province, level in rows
+    }
+    cells: dict[tuple[int, int], PairCell] = {}
+    for a_id, b_id in pairs:
+        a, b = organizations[a_id], organizations[b_id]
+        cell = PairCell(a=a, b=b, level=levels.pair_level(a.level, b.level))
+        if filters.level and level_key(cell.level) != filters.level:
+            continue
+        cells[(a_id, b_id)] = cell
+    shown = {pk for pair in cells for pk in pair}
+    return Matrix(
+        organizations=tuple(
+            sorted((organizations[pk] for pk in shown), key=lambda o: (o.name.lower(), o.id))
+        ),
+        pairs=tuple(cells[key] for key in sorted(cells)),
+        _cells=cells,
+    )
+
+
+# -- rollout figures from the change history --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rollout:
+    at: date
+    organizations: int
+    by_level: dict[str, int]
+    by_kind: dict[str, dict[str, int]]
+    by_province: dict[str, dict[str, int]]
+    # Each organization's inbound level at the end of `at` (for regressions, drill-down).
+    levels: dict[int, Level | None] = field(repr=False)
+
+
+def _end_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
+def domain_levels_at(moment: datetime) -> dict[int, str]:
+    """Each domain's level at `moment` (exclusive), from the change history, in one query.
+
+    A domain's changes are stored in time order (a result older than the stored status is
+    never written), so its latest change before `moment` is the one with the highest id.
+    """
+    latest = (
+        StatusChange.objects.filter(at__lt=moment)
+        .values("domain_id")
+        .annotate(last=Max("pk"))
+        .values("last")
+    )
+    return dict(StatusChange.objects.filter(pk__in=latest).values_list("domain_id", "to_level"))
+
+
+def rollout(*, at: date) -> Rollout:
+    """Organizations per inbound level, per kind and per province, as they stood at end of `at`.
+
+    Counts active organizations created by then, over their currently active domains.
+    Three queries.
+    """
+    end = _end_of(at)
+    domain_levels = domain_levels_at(end)
+    organizations = list(
+        Organization.objects.filter(active=True, created__lt=end).values_list(
+            "pk", "kind", "province"
+        )
+    )
+    found: dict[int, list[str]] = {pk: [] for pk, _, _ in organizations}
+    for domain_id, organization_id in MailDomain.objects.filter(
+        active=True, organization__active=True
+    ).values_list("pk", "organization_id"):
+        if organization_id in found and domain_id in domain_levels:
+            found[organization_id].append(domain_levels[domain_id])
+    org_levels = {pk: levels.inbound_level(values) for pk, values in found.items()}
+    by_level: Counter[str] = Counter()
+    by_kind: dict[str, Counter[str]] = {}
+    by_province: dict[str, Counter[str]] = {}
+    for pk, kind, province in organizations:
+        key = level_key(org_levels[pk])
+        by_level[key] += 1
+        by_kind.setdefault(kind, Counter())[key] += 1
+        by_province.setdefault(province, Counter())[key] += 1
+    return Rollout(
+        at=at,
+        organizations=len(organizations),
+        by_level=dict(by_level),
+        by_kind={k: dict(v) for k, v in by_kind.items()},
+        by_province={k: dict(v) for k, v in by_province.items()},
+        levels=org_levels,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Regression:
+    organization_id: int
+    before: Level
+    after: Level
+
+
+def regressions(*, since: date, until: date) -> list[Regression]:
+    """Organizations whose inbound level dropped on the verified..plaintext scale."""
+    before, after = rollout(at=since).levels, rollout(at=until).levels
+    found = []
+    for pk, new in after.items():
+        old = before.get(pk)
+        if levels.is_better(new, old) is False:
+            found.append(Regression(organization_id=pk, before=old, after=new))  # type: ignore[arg-type]
+    return found
+
+
+# -- cycles ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CycleProgress:
+    id: int
+    trigger: str
+    started: datetime
+    finished: datetime | None
+    done: int
+    total: int
+    counts: dict[str, int]
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, self.done * 100 // self.total)
+
+
+def cycle_progress(*, cycle_id: int) -> CycleProgress | None:
+    """Progress of a cycle for the UI (one query); None when there is no such cycle."""
+    row = (
+        ProbeCycle.objects.filter(pk=cycle_id)
+        .values_list("pk", "trigger", "started", "finished", "done", "total", "counts")
+        .first()
+    )
+    return CycleProgress(*row) if row else None
+
+
+def cycle_latest(*, organization: Organization | int | None = None) -> ProbeCycle | None:
+    """The latest cycle (of one organization's re-probes when given)."""
+    cycles = ProbeCycle.objects.all()
+    if organization is not None:
+        cycles = cycles.filter(organization_id=_org_id(organization))
+    return cycles.order_by("-started", "-pk").first()
+
+
+def can_reprobe(*, user: User, organization: Organization) -> bool:
+    """Staff, or an admin of the organization, may ask for a re-probe."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    return Membership.objects.filter(
+        user=user, organization=organization, role=Membership.Role.ADMIN
+    ).exists()
+
+
+# -- domains -----------------------------------------------------------------------------------
+
+
+def organization_domains(*, organization: Organization | int) -> list[DomainStatus]:
+    """An organization's domains with their status (unsaved "not checked" ones when missing)."""
+    domains = MailDomain.objects.filter(organization_id=_org_id(organization)).select_related(
+        "status", "status__mta_sts_certificate"
+    )
+    found = []
+    for domain in domains.order_by("name"):
+        try:
+            status = domain.status
+        except DomainStatus.DoesNotExist:
+            status = DomainStatus(domain=domain)
+        found.append(status)
+    return found
+
+
+def domain_observations(*, statuses: Iterable[DomainStatus]) -> dict[int, list[HostObservation]]:
+    """The observations behind each status (its MX addresses in its cycle), in one query."""
+    wanted: dict[tuple[int, str, str], list[int]] = {}
+    condition = Q()
+    for status in statuses:
+        if status.cycle_id is None:
+            continue
+        hosts = [mx["host"] for mx in status.mx]
+        if hosts:
+            condition |= Q(cycle_id=status.cycle_id, host__in=hosts)
+        for mx in status.mx:
+            for ip in mx["addresses"]:
+                wanted.setdefault((status.cycle_id, mx["host"], ip), []).append(status.domain_id)
+    found: dict[int, list[HostObservation]] = {}
+    if not condition:
+        return found
+    for observation in (
+        HostObservation.objects.filter(condition)
+        .select_related("certificate")
+        .order_by("host", "ip")
+    ):
+        for domain_id in wanted.get((observation.cycle_id, observation.host, observation.ip), []):
+            found.setdefault(domain_id, []).append(observation)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRow:
+    organization: str
+    domain: str | None
+    level: str
+    warnings: list[str]
+    checked_at: datetime | None
+    since: datetime | None
+
+
+def status_export_rows() -> Iterator[ExportRow]:
+    """Every organization and domain with its status, streamed (organizations without a
+    domain appear once with domain None)."""
+    rows = (
+        Organization.objects.order_by("name", "pk")
+        .values_list(
+            "name",
+            "domains__name",
+            "domains__status__level",
+            "domains__status__warnings",
+            "domains__status__checked_at",
+            "domains__status__since",
+        )
+        .order_by("name", "pk", "domains__name")
+    )
+    for name, domain, level, warnings, checked_at, since in rows.iterator(chunk_size=2000):
+        yield ExportRow(
+            organization=name,
+            domain=domain,
+            level=level or "",
+            warnings=list(warnings or []),
+            checked_at=checked_at,
+            since=since,
+        )
+
+
+# -- Dashboard reads ---------------------------------------------------------------------------
+# Written for the dashboard pages (monitoring.views); each reads a bounded number of queries,
+# whatever the size of the industry.
+
+from django.db.models import (  # noqa: E402
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Min,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce  # noqa: E402
+
+from monitoring.models import Certificate  # noqa: E402
+
+# Worst first on "my partners": known problems, then unknowns, then the good, then no mail.
+ATTENTION_ORDER = {
+    Level.PLAINTEXT: 0,
+    Level.PARTIAL: 1,
+    Level.UNREACHABLE: 2,
+    None: 3,
+    Level.ENCRYPTED: 4,
+    Level.VERIFIED: 5,
+    Level.NO_MAIL: 6,
+}
+# Every stored value a level column can hold ("" is "not checked").
+STORED_LEVELS: tuple[str, ...] = ("", *(str(level) for level in Level))
+
+
+def attention_rank(level: Level | None) -> int:
+    return ATTENTION_ORDER[level]
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationSummary:
+    """An organization's level with what its active domains say: warnings, oldest check."""
+
+    id: int
+    name: str
+    slug: str
+    kind: str
+    province: str
+    level: Level | None
+    warnings: tuple[str, ...]
+    checked_at: datetime | None  # the oldest check over its domains (None: one never checked)
+    domains: int
+
+
+def organization_summaries(*, organization_ids: Iterable[int]) -> list[OrganizationSummary]:
+    """Summaries of the given organizations, worst first then by name, in two queries."""
+    ids = list(organization_ids)
+    rows = Organization.objects.filter(pk__in=ids).values_list(
+        "pk", "name", "slug", "kind", "province", "status__level"
+    )
+    warnings: dict[int, set[str]] = {pk: set() for pk in ids}
+    checks: dict[int, list[datetime | None]] = {pk: [] for pk in ids}
+    for organization_id, found, checked_at in MailDomain.objects.filter(
+        organization_id__in=ids, active=True
+    ).values_list("organization_id", "status__warnings", "status__checked_at"):
+        warnings[organization_id].update(found or [])
+        checks[organization_id].append(checked_at)
+
+    def oldest(pk: int) -> datetime | None:
+        # One domain never checked makes the whole organization "not checked yet".
+        found = checks[pk]
+        return None if not found or None in found else min(found)  # type: ignore[type-var]
+
+    summaries = [
+        OrganizationSummary(
+            id=pk,
+            name=name,
+            slug=slug,
+            kind=kind,
+            province=province,
+            level=levels.as_level(level),
+            warnings=tuple(sorted(warnings[pk])),
+            checked_at=oldest(pk),
+            domains=len(checks[pk]),
+        )
+        for pk, name, slug, kind, province, level in rows
+    ]
+    summaries.sort(key=lambda s: (attention_rank(s.level), s.name.lower(), s.id))
+    return summaries
+
+
+def partner_ids(*, organization: Organization | int) -> list[int]:
+    """Ids of the organization's partners, in one query."""
+    pk = _org_id(organization)
+    return [
+        b if a == pk else a
+        for a, b in Partnership.objects.filter(Q(org_a_id=pk) | Q(org_b_id=pk)).values_list(
+            "org_a_id", "org_b_id"
+        )
+    ]
+
+
+def is_partnership(a: Organization | int, b: Organization | int) -> bool:
+    low, high = sorted((_org_id(a), _org_id(b)))
+    return Partnership.objects.filter(org_a_id=low, org_b_id=high).exists()
+
+
+def organization_history(
+    *, organization: Organization | int, limit: int = 50
+) -> list[StatusChange]:
+    """The organization's latest status changes, newest first, with their domain (one query)."""
+    return list(
+        StatusChange.objects.filter(domain__organization_id=_org_id(organization))
+        .select_related("domain")
+        .order_by("-at", "-pk")[:limit]
+    )
+
+
+# The matrix: insurers are columns, every other organization a row.
+INSURER = "insurer"
+
+
+@dataclass(frozen=True)
+class DashboardMatrixFilters:
+    """A pair is shown when either side matches kind/province/search and its level matches."""
+
+    kind: str = ""
+    province: str = ""
+    level: str = ""  # a level, or NOT_CHECKED
+    search: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixCell:
+    row: OrganizationLevel
+    column: OrganizationLevel
+    level: Level | None
+
+    @property
+    def policy(self) -> str | None:
+        return self.level.policy if self.level is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixRow:
+    organization: OrganizationLevel
+    # One entry per column: a cell, or a run of empty columns (an int, how many) so a page
+    # renders in proportion to its pairs, not rows x columns.
+    segments: tuple[MatrixCell | int, ...]
+
+
+@dataclass(frozen=True)
+class MatrixPage:
+    columns: tuple[OrganizationLevel, ...]
+    column_counts: dict[int, dict[str, int]]  # column id -> pair level key -> pairs
+    rows: tuple[MatrixRow, ...]
+    row_total: int
+    pair_total: int
+    counts: dict[str, int]  # pair level key -> pairs, over every page
+
+
+def _levels_matching(level: str) -> list[tuple[str, str]]:
+    """The (stored level, stored level) combinations whose pair level is `level`."""
+    return [
+        (left, right)
+        for left in STORED_LEVELS
+        for right in STORED_LEVELS
+        if level_key(levels.pair_level(left, right)) == level
+    ]
+
+
+def _matrix_pairs(*, viewer: User, filters: DashboardMatrixFilters) -> QuerySet[Partnership]:
+    """Insurer/non-insurer partnerships the viewer may see, annotated with column, row, levels."""
+
+    pairs = Partnership.objects.filter(
+        Q(org_a__kind=INSURER) ^ Q(org_b__kind=INSURER), org_a__active=True, org_b__active=True
+    )
+    if not viewer.is_staff:
+        own = Membership.objects.filter(user=viewer).values("organization_id")
+        pairs = pairs.filter(Q(org_a__in=own) | Q(org_b__in=own))
+    side = Q()
+    for attribute, value in (
+        ("kind", filters.kind),
+        ("province", filters.province),
+        ("name__icontains", filters.search.strip()),
+    ):
+        if value:
+            side &= Q(**{attribute: value})
+    if side:
+        matching = Organization.objects.filter(side).values("pk")
+        pairs = pairs.filter(Q(org_a__in=matching) | Q(org_b__in=matching))
+    pairs = pairs.annotate(
+        column_id=Case(
+            When(org_a__kind=INSURER, then=F("org_a_id")),
+            default=F("org_b_id"),
+            output_field=IntegerField(),
+        ),
+        row_id=Case(
+            When(org_a__kind=INSURER, then=F("org_b_id")),
+            default=F("org_a_id"),
+            output_field=IntegerField(),
+        ),
+        a_level=Coalesce(F("org_a__status__level"), Value("")),
+        b_level=Coalesce(F("org_b__status__level"), Value("")),
+    )
+    if filters.level:
+        combos = Q(pk__in=[])
+        for left, right in _levels_matching(filters.level):
+            combos |= Q(a_level=left, b_level=right)
+        pairs = pairs.filter(combos)
+    return pairs
+
+
+def matrix_page(
+    *,
+    viewer: User,
+    filters: DashboardMatrixFilters | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> MatrixPage:
+    """One page of matrix rows with every column and its counts, in five queries.
+
+    Counts are grouped by the two sides' stored levels in SQL, then combined with
+    monitoring.levels.pair_level, so the rule lives in one place and the work stays small.
+    """
+    filters = filters or DashboardMatrixFilters()
+    if not viewer.is_authenticated:
+        return MatrixPage((), {}, (), 0, 0, {})
+    pairs = _matrix_pairs(viewer=viewer, filters=filters)
+    column_counts: dict[int, Counter[str]] = {}
+    row_ids: set[int] = set()
+    for column_id, a_level, b_level, n in (
+        pairs.values("column_id", "a_level", "b_level")
+        .annotate(n=Count("pk"))
+        .values_list("column_id", "a_level", "b_level", "n")
+        .order_by()
+    ):
+        key = level_key(levels.pair_level(a_level, b_level))
+        column_counts.setdefault(column_id, Counter())[key] += n
+    rows_query = Organization.objects.filter(pk__in=pairs.values("row_id")).order_by("name", "pk")
+    row_total = rows_query.count()
+    start = max(0, (page - 1) * per_page)
+    page_rows = [
+        OrganizationLevel(pk, name, slug, kind, province, levels.as_level(level))
+        for pk, name, slug, kind, province, level in rows_query.values_list(
+            "pk", "name", "slug", "kind", "province", "status__level"
+        )[start : start + per_page]
+    ]
+    columns = [
+        OrganizationLevel(pk, name, slug, kind, province, levels.as_level(level))
+        for pk, name, slug, kind, province, level in Organization.objects.filter(
+            pk__in=list(column_counts)
+        )
+        .order_by("name", "pk")
+        .values_list("pk", "name", "slug", "kind", "province", "status__level")
+    ]
+    row_ids = {row.id for row in page_rows}
+    found: dict[tuple[int, int], None] = {
+        (row_id, column_id): None
+        for row_id, column_id in pairs.filter(
+            Q(org_a__in=row_ids) | Q(org_b__in=row_ids)
+        ).values_list("row_id", "column_id")
+        if row_id in row_ids
+    }
+    rows = []
+    for row in page_rows:
+        segments: list[MatrixCell | int] = []
+        for column in columns:
+            if (row.id, column.id) in found:
+                level = levels.pair_level(row.level, column.level)
+                segments.append(MatrixCell(row=row, column=column, level=level))
+            elif segments and isinstance(segments[-1], int):
+                segments[-1] += 1
+            else:
+                segments.append(1)
+        rows.append(MatrixRow(organization=row, segments=tuple(segments)))
+    totals: Counter[str] = Counter()
+    for counts in column_counts.values():
+        totals.update(counts)
+    return MatrixPage(
+        columns=tuple(columns),
+        column_counts={pk: dict(counts) for pk, counts in column_counts.items()},
+        rows=tuple(rows),
+        row_total=row_total,
+        pair_total=sum(totals.values()),
+        counts=dict(totals),
+    )
+
+
+def matrix_export_rows(
+    *, viewer: User, filters: DashboardMatrixFilters | None = None
+) -> Iterator[tuple[OrganizationLevel, OrganizationLevel, Level | None]]:
+    """Every (row, column, pair level) of the filtered matrix, streamed, for the CSV export."""
+    filters = filters or DashboardMatrixFilters()
+    if not viewer.is_authenticated:
+        return
+    pairs = _matrix_pairs(viewer=viewer, filters=filters)
+    organizations = {
+        pk: OrganizationLevel(pk, name, slug, kind, province, levels.as_level(level))
+        for pk, name, slug, kind, province, level in Organization.objects.filter(
+            Q(pk__in=pairs.values("row_id")) | Q(pk__in=pairs.values("column_id"))
+        ).values_list("pk", "name", "slug", "kind", "province", "status__level")
+    }
+    found = [
+        (organizations[row_id], organizations[column_id])
+        for row_id, column_id in pairs.values_list("row_id", "column_id")
+    ]
+    found.sort(key=lambda pair: (pair[0].name.lower(), pair[0].id, pair[1].name.lower()))
+    for row, column in found:
+        yield row, column, levels.pair_level(row.level, column.level)
+
+
+# The rollout overview.
+
+
+@dataclass(frozen=True, slots=True)
+class TrendPoint:
+    day: datetime
+    verified: int
+    total: int  # domains with a level on the verified..plaintext scale
+
+    @property
+    def percent(self) -> float:
+        return 100 * self.verified / self.total if self.total else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class LevelMove:
+    at: datetime
+    organization_name: str
+    organization_slug: str
+    domain: str
+    before: Level | None
+    after: Level
+    better: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiringCertificate:
+    subject: str
+    san: tuple[str, ...]
+    not_after: datetime
+    days_left: int
+    hosts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Overview:
+    by_kind: dict[str, dict[str, int]]  # kind -> organization level key -> organizations
+    trend: tuple[TrendPoint, ...]
+    moves: tuple[LevelMove, ...]
+    expiring: tuple[ExpiringCertificate, ...]
+    oldest_check: datetime | None
+    newest_check: datetime | None
+    not_checked: int  # active domains never checked
+
+
+def overview(*, now: datetime | None = None, days: int = 30, trend_points: int = 60) -> Overview:
+    """What the rollout overview shows, in six queries whatever the size of the industry.
+
+    The trend is the share of probed domains at `verified` per finished scheduled cycle
+    (each covers every monitored domain once), read from the counts the cycle stored.
+    """
+    now = now or timezone.now()
+    by_kind: dict[str, Counter[str]] = {}
+    for kind, level, n in (
+        Organization.objects.filter(active=True)
+        .values("kind", "status__level")
+        .annotate(n=Count("pk"))
+        .values_list("kind", "status__level", "n")
+        .order_by()
+    ):
+        by_kind.setdefault(kind, Counter())[level_key(levels.as_level(level))] += n
+    trend = []
+    for finished, counts in (
+        ProbeCycle.objects.filter(trigger=ProbeCycle.Trigger.SCHEDULE, finished__isnull=False)
+        .order_by("-finished")
+        .values_list("finished", "counts")[:trend_points]
+    ):
+        on_scale = sum(counts.get(str(level), 0) for level in levels.SCALE)
+        trend.append(TrendPoint(finished, counts.get(str(Level.VERIFIED), 0), on_scale))
+    trend.reverse()
+    moves = []
+    for change in (
+        StatusChange.objects.filter(at__gte=now - timedelta(days=days))
+        .exclude(from_level="")
+        .exclude(from_level=F("to_level"))
+        .select_related("domain__organization")
+        .order_by("-at", "-pk")[:40]
+    ):
+        better = levels.is_better(change.to_level, change.from_level)
+        if better is None:
+            continue
+        moves.append(
+            LevelMove(
+                at=change.at,
+                organization_name=change.domain.organization.name,
+                organization_slug=change.domain.organization.slug,
+                domain=change.domain.name,
+                before=levels.as_level(change.from_level),
+                after=Level(change.to_level),
+                better=better,
+            )
+        )
+    # Certificates seen in the last two cycles are the ones still in use.
+    recent = now - 2 * timedelta(hours=24)
+    certificates = list(
+        Certificate.objects.filter(
+            not_after__gte=now, not_after__lte=now + timedelta(days=30), last_seen__gte=recent
+        )
+        .order_by("not_after", "pk")
+        .values_list("pk", "subject", "san", "not_after")[:50]
+    )
+    hosts: dict[int, set[str]] = {}
+    for certificate_id, host in (
+        HostObservation.objects.filter(certificate_id__in=[row[0] for row in certificates])
+        .values_list("certificate_id", "host")
+        .distinct()
+    ):
+        hosts.setdefault(certificate_id, set()).add(host)
+    expiring = tuple(
+        ExpiringCertificate(
+            subject=subject,
+            san=tuple(san or []),
+            not_after=not_after,
+            days_left=(not_after - now).days,
+            hosts=tuple(sorted(hosts.get(pk, ()))),
+        )
+        for pk, subject, san, not_after in certificates
+    )
+    freshness = DomainStatus.objects.filter(
+        domain__active=True, domain__organization__active=True
+    ).aggregate(
+        oldest=Min("checked_at"),
+        newest=Max("checked_at"),
+        never=Count("pk", filter=Q(checked_at__isnull=True)),
+    )
+    never_scheduled = MailDomain.objects.filter(
+        active=True, organization__active=True, status__isnull=True
+    ).count()
+    return Overview(
+        by_kind={kind: dict(counts) for kind, counts in by_kind.items()},
+        trend=tuple(trend),
+        moves=tuple(moves),
+        expiring=expiring,
+        oldest_check=freshness["oldest"],
+        newest_check=freshness["newest"],
+        not_checked=freshness["never"] + never_scheduled,
+    )
+
+
+def organization_cycle(*, organization: Organization | int, cycle_id: int) -> ProbeCycle | None:
+    """One of the organization's own re-probe cycles (None for any other cycle)."""
+    return ProbeCycle.objects.filter(pk=cycle_id, organization_id=_org_id(organization)).first()

@@ -1,0 +1,80 @@
+"""Celery tasks of the monitoring pipeline: ids in, one service call, retries and limits here."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from monitoring import services
+from monitoring.probe_config import probe_config
+
+# The probe library stops a batch on its own deadline (slow addresses become `unreachable`)
+# before Celery's soft limit, so a slow batch is stored rather than lost.
+PROBE_BATCH_DEADLINE = 540
+PROBE_SOFT_LIMIT = 600
+PROBE_HARD_LIMIT = 660
+
+
+# Routed to the `probe` queue by name (CELERY_TASK_ROUTES "monitoring.tasks.probe_*").
+# The probe and the storing run in one task: a batch's results (certificate chains included)
+# would otherwise travel through Redis to a second task for nothing, and storing is a few
+# bulk statements. acks_late: a batch whose worker dies is delivered again; storing is
+# idempotent per (cycle, domain), so a redelivered or duplicated batch adds nothing twice.
+@shared_task(
+    name="monitoring.tasks.probe_batch",
+    acks_late=True,
+    soft_time_limit=PROBE_SOFT_LIMIT,
+    time_limit=PROBE_HARD_LIMIT,
+    # Lost connections, deadlocks, a restarting database: worth another go. Other database
+    # errors would fail the same way again (the service gives up on those domains itself).
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=10,
+    retry_backoff_max=300,
+    max_retries=5,
+    ignore_result=True,
+)
+def probe_batch(cycle_id: int, domain_ids: list[int]) -> dict[str, int]:
+    outcome = services.cycle_batch_run(
+        cycle_id=cycle_id,
+        domain_ids=domain_ids,
+        config=probe_config(batch_timeout=PROBE_BATCH_DEADLINE),
+    )
+    return {"stored": outcome.stored, "skipped": outcome.skipped, "changes": outcome.changes}
+
+
+@shared_task(
+    name="monitoring.tasks.cycle_tick",
+    acks_late=True,
+    soft_time_limit=120,
+    time_limit=180,
+    ignore_result=True,
+)
+def cycle_tick(stalled_after_seconds: float | None = None) -> dict[str, int | None]:
+    """Every few minutes from beat: schedule due domains, resend stalled batches, finish cycles."""
+    stalled_after = (
+        timedelta(seconds=stalled_after_seconds) if stalled_after_seconds is not None else None
+    )
+    report = services.cycle_tick(stalled_after=stalled_after)
+    return {
+        "cycle": report.cycle_id,
+        "added": report.added,
+        "enqueued": report.enqueued,
+        "finished": report.finished,
+    }
+
+
+@shared_task(
+    name="monitoring.tasks.daily_upkeep",
+    acks_late=True,
+    soft_time_limit=1200,
+    time_limit=1500,
+    ignore_result=True,
+)
+def daily_upkeep() -> dict[str, int]:
+    """Prune old observations; recompute every organization's level (catches domain edits)."""
+    return {
+        "observations_pruned": services.observations_prune(),
+        "organizations_moved": services.organization_levels_refresh(),
+    }
