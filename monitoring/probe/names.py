@@ -1,4 +1,4 @@
-"""Mail domain names as the probe and the registry store them: lowercase A-labels, no final dot."""
+"""Mail domain names as the probe and the registry take them: lowercase A-labels, no final dot."""
 
 from __future__ import annotations
 
@@ -7,58 +7,99 @@ import re
 
 import idna
 
-MAX_NAME = 253
-MAX_LABEL = 63
-LDH_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+MAX_NAME_LENGTH = 253
+MAX_LABEL_LENGTH = 63
+_LDH_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
+
+
+class InvalidDomain(ValueError):
+    """A domain name we refuse; the message says why, for a person to read."""
 
 
 def normalize_domain(raw: str) -> str:
-    """Return the canonical form of a mail domain, or raise ValueError saying what is wrong."""
+    """Return the canonical form of a mail domain, or raise InvalidDomain saying what is wrong.
+
+    Accepts Unicode names (IDNA 2008 with UTS #46 mapping), any case, a final dot.
+    """
     if not isinstance(raw, str):
-        raise ValueError("a domain name must be text")
+        raise InvalidDomain("a domain name must be text")
     name = raw.strip()
     if not name:
-        raise ValueError("the domain name is empty")
-    if "://" in name or "/" in name or "@" in name:
-        raise ValueError(f"{raw!r} looks like a URL or an address, not a domain name")
-    if name.startswith("[") or _is_ip(name):
-        raise ValueError(f"{raw!r} is an IP address, not a domain name")
+        raise InvalidDomain("the domain name is empty")
+    if "://" in name or "/" in name or "\\" in name:
+        raise InvalidDomain(f"{name!r} looks like a URL; give the domain name alone")
+    if "@" in name:
+        raise InvalidDomain(f"{name!r} looks like an email address; give the domain after the @")
+    if _is_ip_address(name):
+        raise InvalidDomain(f"{name!r} is an IP address, not a domain name")
     if ":" in name:
-        raise ValueError(f"{raw!r} has a port; give the domain name alone")
+        raise InvalidDomain(f"{name!r} has a port or a colon; give the domain name alone")
     if any(ch.isspace() for ch in name):
-        raise ValueError(f"{raw!r} contains white space")
-    name = name.rstrip(".")
-    if not name or ".." in name or name.startswith("."):
-        raise ValueError(f"{raw!r} has an empty label")
+        raise InvalidDomain(f"{name!r} contains white space")
+    # One final dot is the DNS root (example.ca.); more would be an empty label.
+    if name.endswith("."):
+        name = name[:-1]
     labels = name.split(".")
-    try:
-        ascii_labels = [_to_ascii(label) for label in labels]
-    except (idna.IDNAError, UnicodeError, ValueError) as exc:
-        raise ValueError(f"{raw!r} is not a valid internationalized name: {exc}") from None
+    if any(label == "" for label in labels):
+        raise InvalidDomain(f"{raw.strip()!r} has an empty label (two dots in a row?)")
+    ascii_labels = [_to_a_label(label) for label in labels]
     for label in ascii_labels:
-        if len(label) > MAX_LABEL:
-            raise ValueError(f"label {label[:20]!r}... is longer than {MAX_LABEL} characters")
-        if not LDH_LABEL.match(label):
-            raise ValueError(f"label {label!r} may hold only letters, digits and inner hyphens")
-    result = ".".join(ascii_labels)
-    if len(result) > MAX_NAME:
-        raise ValueError(f"the name is longer than {MAX_NAME} characters")
+        if len(label) > MAX_LABEL_LENGTH:
+            raise InvalidDomain(
+                f"the label {label[:20]}... is {len(label)} characters long; "
+                f"the limit is {MAX_LABEL_LENGTH}"
+            )
+        if not _LDH_LABEL.match(label):
+            raise InvalidDomain(
+                f"the label {label!r} may hold only letters, digits and hyphens, "
+                "and may not start or end with a hyphen"
+            )
     if len(ascii_labels) < 2:
-        raise ValueError(f"{raw!r} has a single label; mail domains have at least two")
+        raise InvalidDomain(f"{raw.strip()!r} has a single label; a mail domain needs at least two")
     if ascii_labels[-1].isdigit():
-        raise ValueError(f"{raw!r} ends in a numeric label")
+        raise InvalidDomain(
+            f"{raw.strip()!r} ends in a numeric label, which no top-level domain is"
+        )
+    result = ".".join(ascii_labels)
+    if len(result) > MAX_NAME_LENGTH:
+        raise InvalidDomain(
+            f"the name is {len(result)} characters long; the limit is {MAX_NAME_LENGTH}"
+        )
     return result
 
 
-def _to_ascii(label: str) -> str:
+def _to_a_label(label: str) -> str:
     if label.isascii():
-        return label.lower()
-    return idna.encode(label, uts46=True).decode("ascii").lower()
-
-
-def _is_ip(name: str) -> bool:
+        label = label.lower()
+        if label.startswith("xn--"):
+            # Reject punycode that does not decode to a valid IDNA 2008 label.
+            try:
+                idna.decode(label)
+            except (idna.IDNAError, UnicodeError) as exc:
+                raise InvalidDomain(f"the label {label!r} is not valid punycode ({exc})") from None
+        return label
     try:
-        ipaddress.ip_address(name.strip("[]"))
+        return idna.encode(label, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError) as exc:
+        raise InvalidDomain(
+            f"the label {label!r} is not a valid internationalized label ({exc})"
+        ) from None
+
+
+def _is_ip_address(name: str) -> bool:
+    candidate = name[1:-1] if name.startswith("[") and name.endswith("]") else name
+    if name.startswith("["):
+        return True  # bracketed literals are address syntax, whatever they hold
+    try:
+        ipaddress.ip_address(candidate)
     except ValueError:
         return False
     return True
+
+
+def display_domain(name: str) -> str:
+    """The Unicode form of a stored A-label name, for showing to people."""
+    try:
+        return idna.decode(name)
+    except (idna.IDNAError, UnicodeError):
+        return name
