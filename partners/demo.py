@@ -1,8 +1,8 @@
 """A demo industry for `make run`: fictional insurers and brokerages under the .test TLD.
 
 Everything here is demo data: the names are invented and .test (RFC 2606) never resolves on
-the internet. Other modules extend the demo (e.g. attach the loopback probe lab) by adding a
-step to load_demo().
+the internet. The domains live in the loopback lab's "demo" world (tests/lab), which
+`make run` starts, so the demo's probes meet real servers with a realistic mix of levels.
 """
 
 from __future__ import annotations
@@ -23,18 +23,23 @@ LOGINS_FILE = "demo-logins.txt"
 
 # (name, kind, province, domains)
 ORGANIZATIONS: list[tuple[str, str, str, list[str]]] = [
-    ("Maple Mutual Insurance", Kind.INSURER, "ON", ["maplemutual.test", "maple-mutual.test"]),
-    ("Laurentian General", Kind.INSURER, "QC", ["laurentiangeneral.test"]),
-    ("Prairie Shield Assurance", Kind.INSURER, "SK", ["prairieshield.test"]),
-    ("Pacific Harbour Insurance", Kind.INSURER, "BC", ["pacificharbour.test"]),
-    ("Atlantic Anchor Insurance", Kind.INSURER, "NS", ["atlanticanchor.test"]),
-    ("Rideau Brokers", Kind.BROKERAGE, "ON", ["rideaubrokers.test"]),
-    ("Courtage Saint-Laurent", Kind.BROKERAGE, "QC", ["courtage-stlaurent.test"]),
-    ("Chinook Insurance Brokers", Kind.BROKERAGE, "AB", ["chinookbrokers.test"]),
-    ("Red River Brokerage", Kind.BROKERAGE, "MB", ["redriverbrokerage.test"]),
-    ("Fundy Coast Brokers", Kind.BROKERAGE, "NB", ["fundycoast.test"]),
-    ("Island Cover Brokers", Kind.BROKERAGE, "PE", ["islandcover.test"]),
-    ("Northern Lights Brokerage", Kind.BROKERAGE, "YT", ["northernlights.test"]),
+    (
+        "Maple Mutual Insurance",
+        Kind.INSURER,
+        "ON",
+        ["maplemutual.demo.lab.test", "maple-mutual.demo.lab.test"],
+    ),
+    ("Laurentian General", Kind.INSURER, "QC", ["laurentiangeneral.demo.lab.test"]),
+    ("Prairie Shield Assurance", Kind.INSURER, "SK", ["prairieshield.demo.lab.test"]),
+    ("Pacific Harbour Insurance", Kind.INSURER, "BC", ["pacificharbour.demo.lab.test"]),
+    ("Atlantic Anchor Insurance", Kind.INSURER, "NS", ["atlanticanchor.demo.lab.test"]),
+    ("Rideau Brokers", Kind.BROKERAGE, "ON", ["rideaubrokers.demo.lab.test"]),
+    ("Courtage Saint-Laurent", Kind.BROKERAGE, "QC", ["courtage-stlaurent.demo.lab.test"]),
+    ("Chinook Insurance Brokers", Kind.BROKERAGE, "AB", ["chinookbrokers.demo.lab.test"]),
+    ("Red River Brokerage", Kind.BROKERAGE, "MB", ["redriverbrokerage.demo.lab.test"]),
+    ("Fundy Coast Brokers", Kind.BROKERAGE, "NB", ["fundycoast.demo.lab.test"]),
+    ("Island Cover Brokers", Kind.BROKERAGE, "PE", ["islandcover.demo.lab.test"]),
+    ("Northern Lights Brokerage", Kind.BROKERAGE, "YT", ["northernlights.demo.lab.test"]),
 ]
 
 # Brokerages place business with several insurers; insurers exchange claims with each other.

@@ -15,7 +15,10 @@ import threading
 import time
 from pathlib import Path
 from types import FrameType
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tests.lab import LabHandle
 
 ROOT = Path(__file__).resolve().parent.parent
 GRACE_SECONDS = 10
@@ -66,8 +69,40 @@ def main() -> int:
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _stop_on_signal)
 
+    lab = _start_demo_lab()
+    try:
+        return _serve(port, lab is not None)
+    finally:
+        if lab is not None:
+            lab.stop()
+
+
+def _start_demo_lab() -> LabHandle | None:
+    """Start the loopback lab's demo world and point the probe settings at it.
+
+    The demo's domains live only in the lab, so a newcomer sees real probes with no internet.
+    Setting SECMAIL_DNS_RESOLVERS yourself (to probe real domains) or SECMAIL_DEMO_LAB=0 skips it.
+    """
+    if os.environ.get("SECMAIL_DNS_RESOLVERS") or os.environ.get("SECMAIL_DEMO_LAB") == "0":
+        return None
+    from tests.lab import start_lab
+
+    print("devserver: starting the loopback mail lab for the demo ...", flush=True)
+    lab = start_lab("demo", ROOT / "var" / "lab")
+    os.environ.update(lab.env())
+    os.environ["SECMAIL_MTA_STS_PORT"] = str(lab.https_port)
+    # Lab servers answer at once; short deadlines keep the demo's hostile ones from dragging.
+    os.environ.setdefault("SECMAIL_PROBE_TIMEOUT", "5")
+    os.environ.setdefault("SECMAIL_CONNECT_TIMEOUT", "3")
+    return lab
+
+
+def _serve(port: str, demo_lab: bool) -> int:
     _manage("migrate", "--no-input")
     _manage("seed_demo", "--first-run")
+    if demo_lab:
+        # Probe the demo at once rather than at the first beat tick.
+        _manage("probe_cycle")
 
     python = sys.executable
     commands = {

@@ -759,10 +759,48 @@ def bulk_world(
     return b.world
 
 
+# The `make run` demo: each demo organization's domain borrows the MX hosts of a standard
+# scenario, so a newcomer sees a realistic mix of levels with no internet access.
+DEMO_DOMAINS: dict[str, tuple[str, ...]] = {
+    "maplemutual": ("mx1.verified", "mx2.verified"),
+    "maple-mutual": ("mx.cert-expiring",),
+    "laurentiangeneral": ("mx.verified-rsa",),
+    "prairieshield": ("mx.encrypted-self-signed",),
+    "pacificharbour": ("wildmx",),
+    "atlanticanchor": ("mx1.partial", "mx2.partial"),
+    "rideaubrokers": ("mx.plaintext",),
+    "courtage-stlaurent": ("mx1.verified", "mx2.verified"),
+    "chinookbrokers": ("mx.encrypted-expired",),
+    "redriverbrokerage": ("mx.verified-rsa",),
+    "fundycoast": ("mx1.partial-legacy", "mx2.partial-legacy"),
+    "islandcover": ("mx.unreachable-refused",),
+    "northernlights": ("mx.plaintext-starttls-rejected",),
+}
+
+
+def demo_world() -> WorldSpec:
+    """The standard world plus `<name>.demo.lab.test` domains whose MX are its servers."""
+    world = standard_world()
+    world.name = "demo"
+    hosts = {server.hostname for server in world.smtp}
+    hosts |= {r.name for r in world.records if r.rdtype in ("A", "AAAA")}
+    for name, mx_hosts in DEMO_DOMAINS.items():
+        for preference, prefix in enumerate(mx_hosts, start=1):
+            host = f"{prefix}.{ZONE}"
+            if host not in hosts:
+                raise ValueError(f"demo domain {name} points at unknown MX host {host}")
+            world.records.append(
+                RecordSpec(f"{name}.demo.{ZONE}", "MX", f"{preference * 10} {host}.")
+            )
+    return world
+
+
 def world_by_name(name: str) -> WorldSpec:
-    """ "standard", "bulk-distinct-N", "bulk-shared-N", or a path to a world JSON file."""
+    """ "standard", "demo", "bulk-distinct-N", "bulk-shared-N", or a path to a world JSON file."""
     if name == "standard":
         return standard_world()
+    if name == "demo":
+        return demo_world()
     for kind in ("distinct", "shared"):
         prefix = f"bulk-{kind}-"
         if name.startswith(prefix) and name[len(prefix) :].isdigit():

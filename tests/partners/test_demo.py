@@ -43,3 +43,12 @@ def test_it_is_safe_to_run_twice() -> None:
     assert second.organizations_created == 0
     assert second.logins == {}
     assert demo_logins() == first.logins
+
+
+def test_it_uses_only_domains_the_demo_lab_serves():
+    from partners.demo import ORGANIZATIONS
+    from tests.lab.world import DEMO_DOMAINS
+
+    served = {f"{name}.demo.lab.test" for name in DEMO_DOMAINS}
+    demo_domains = {domain for *_, domains in ORGANIZATIONS for domain in domains}
+    assert demo_domains == served
