@@ -8,8 +8,7 @@ from django.urls import include, path
 from secmail import views
 
 urlpatterns = [
-    # First: the dashboard's home replaces the registry's placeholder at "/", and its login
-    # (throttled) replaces django.contrib.auth's.
+    # First: the dashboard's login (throttled) must win over django.contrib.auth's.
     path("", include("monitoring.urls")),
     path("", include("partners.urls")),
     path("accounts/", include("django.contrib.auth.urls")),

@@ -1,0 +1,156 @@
+"""Template tags of the dashboard: levels and warnings shown with colour AND letter and words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
+from django.utils.translation import gettext_lazy as _
+
+from monitoring import levels
+from monitoring.models import LevelChoice
+from monitoring.probe.model import Level
+from monitoring.selectors import NOT_CHECKED
+
+register = template.Library()
+
+# What a cell shows besides its colour, so the page reads without colour (and in print).
+LEVEL_SIGNS = {
+    "verified": "d",
+    "encrypted": "c",
+    "partial": "b",
+    "plaintext": "a",
+    "unreachable": "?",
+    "no-mail": "–",
+    NOT_CHECKED: "·",
+}
+LEVEL_LABELS = {**dict(LevelChoice.choices), NOT_CHECKED: _("Not checked")}
+POLICY_LABELS = {
+    "d": _("d: TLS required, certificate verified"),
+    "c": _("c: TLS required"),
+    "b": _("b: TLS if available (enforcing would bounce mail)"),
+    "a": _("a: plain text"),
+}
+WARNING_LABELS = {
+    "cert-expiring": _("certificate expiring"),
+    "weak-key": _("weak key"),
+    "weak-signature": _("weak signature"),
+    "mta-sts-testing": _("MTA-STS testing"),
+    "mta-sts-invalid": _("MTA-STS invalid"),
+    "dane-mismatch": _("DANE mismatch"),
+    "no-downgrade-protection": _("no downgrade protection"),
+    "address-untested": _("address untested"),
+}
+
+
+def _key(level: Level | str | None) -> str:
+    if level == NOT_CHECKED:
+        return NOT_CHECKED
+    found = levels.as_level(level) if not isinstance(level, Level) else level
+    return str(found) if found is not None else NOT_CHECKED
+
+
+@register.simple_tag
+def level_badge(level: Level | str | None) -> str:
+    """A level as a badge: sign, word and colour."""
+    key = _key(level)
+    return format_html(
+        '<span class="level level-{}"><span class="sign" aria-hidden="true">{}</span> {}</span>',
+        key,
+        LEVEL_SIGNS[key],
+        LEVEL_LABELS[key],
+    )
+
+
+@register.simple_tag
+def level_cell(level: Level | str | None) -> str:
+    """A level as a matrix cell's content: the sign, with the word for screen readers."""
+    key = _key(level)
+    return format_html(
+        '<span class="sign" aria-hidden="true">{}</span><span class="visually-hidden">{}</span>',
+        LEVEL_SIGNS[key],
+        LEVEL_LABELS[key],
+    )
+
+
+@register.filter
+def level_key(level: Level | str | None) -> str:
+    return _key(level)
+
+
+@register.filter
+def level_label(level: Level | str | None) -> str:
+    return str(LEVEL_LABELS[_key(level)])
+
+
+@register.filter
+def policy_label(policy: str | None) -> str:
+    return str(POLICY_LABELS.get(policy or "", _("unknown")))
+
+
+@register.filter
+def warning_label(code: str) -> str:
+    return str(WARNING_LABELS.get(code, code))
+
+
+@register.simple_tag
+def legend() -> list[tuple[str, str, str]]:
+    """(key, sign, label) for every level, best first, for legends."""
+    return [(key, LEVEL_SIGNS[key], str(LEVEL_LABELS[key])) for key in LEVEL_SIGNS]
+
+
+@register.simple_tag
+def trend_chart(points: list[Any], width: int = 640, height: int = 160) -> str:
+    """A server-rendered SVG line of the share at `verified`, with a text alternative."""
+    left, bottom, top = 36, 20, 8
+    inner_width, inner_height = width - left - 8, height - bottom - top
+    count = len(points)
+
+    def x(i: int) -> float:
+        return left + (inner_width * i / (count - 1) if count > 1 else inner_width / 2)
+
+    def y(percent: float) -> float:
+        return top + inner_height * (1 - percent / 100)
+
+    coordinates = " ".join(f"{x(i):.1f},{y(p.percent):.1f}" for i, p in enumerate(points))
+    last = points[-1]
+    description = _("%(percent).0f%% of probed mail domains at verified on %(day)s") % {
+        "percent": last.percent,
+        "day": date_format(localtime(last.day), "SHORT_DATE_FORMAT"),
+    }
+    grid = format_html_join(
+        "",
+        '<line x1="{}" x2="{}" y1="{}" y2="{}" class="grid"/>'
+        '<text x="{}" y="{}" class="axis">{}%</text>',
+        (
+            (left, width - 8, f"{y(v):.1f}", f"{y(v):.1f}", 2, f"{y(v) + 4:.1f}", v)
+            for v in (0, 50, 100)
+        ),
+    )
+    dots = format_html_join(
+        "",
+        '<circle cx="{}" cy="{}" r="2.5"><title>{}: {}%</title></circle>',
+        (
+            (
+                f"{x(i):.1f}",
+                f"{y(p.percent):.1f}",
+                date_format(localtime(p.day), "SHORT_DATE_FORMAT"),
+                f"{p.percent:.0f}",
+            )
+            for i, p in enumerate(points)
+        ),
+    )
+    return format_html(
+        '<figure class="trend"><svg viewBox="0 0 {} {}" role="img" aria-label="{}">{}'
+        '<polyline points="{}" class="line"/>{}</svg><figcaption>{}</figcaption></figure>',
+        width,
+        height,
+        description,
+        grid,
+        coordinates,
+        dots,
+        description,
+    )

@@ -1,0 +1,119 @@
+"""Tests for the enforcement export page and the configuration it writes."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitoring import enforcement
+from monitoring.probe import Level
+from partners.models import Kind
+from partners.services import domain_create, organization_create, partnership_create
+from tests.dashboard.conftest import store
+from tests.monitoring.factories import T0, result
+
+pytestmark = pytest.mark.django_db
+
+URL = "/orgs/alpha-brokers/enforce/"
+
+
+@pytest.fixture
+def partners(world):
+    """Alpha's partners: Charlie (partial), Golf (verified, two hosts), Hotel (encrypted)."""
+    golf = organization_create(name="Golf Assurance", kind=Kind.INSURER, domains=("golf.example",))
+    hotel = organization_create(
+        name="Hotel Brokers", kind=Kind.BROKERAGE, domains=("hotel.example",)
+    )
+    domain_create(organization=golf, name="golf-nomail.example")
+    for partner in (golf, hotel):
+        partnership_create(world.alpha, partner)
+    store(
+        T0,
+        [
+            result(
+                "golf.example",
+                Level.VERIFIED,
+                hosts=(("mx1.golf.example", "192.0.2.1"), ("mx2.golf.example", "192.0.2.2")),
+            ),
+            result("golf-nomail.example", Level.NO_MAIL),
+            result("hotel.example", Level.ENCRYPTED),
+        ],
+    )
+    return world
+
+
+def test_it_redirects_anonymous_users_to_login(client, world) -> None:
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_it_is_for_members_only(client, world) -> None:
+    client.force_login(world.personas.charlie)  # a partner, not a member
+    assert client.get(URL).status_code == 404
+    client.force_login(world.personas.bob)
+    assert client.get(URL).status_code == 200
+
+
+def test_it_lists_ready_and_not_ready_partners(client, partners) -> None:
+    client.force_login(partners.personas.bob)
+    response = client.get(URL)
+    plan = response.context["plan"]
+    assert [p.domain for p in plan.verified] == ["golf.example"]
+    assert [p.domain for p in plan.encrypted] == ["hotel.example"]
+    assert [n.partner.domain for n in plan.not_ready] == ["charlie.example"]
+    page = response.content.decode()
+    assert "Not safe to enforce yet" in page
+    assert "Only some of its mail servers have working STARTTLS" in page
+    assert "golf-nomail.example" not in page
+
+
+def test_it_writes_postfix_policy_lines(partners) -> None:
+    text = enforcement.postfix_policy(enforcement.enforcement_plan(organization=partners.alpha))
+    lines = [line.split() for line in text.splitlines() if not line.startswith("#")]
+    assert lines == [
+        ["golf.example", "secure", "match=mx1.golf.example:mx2.golf.example"],
+        ["hotel.example", "encrypt"],
+    ]
+
+
+def test_it_writes_exchange_online_connectors(partners) -> None:
+    text = enforcement.exchange_online_script(
+        enforcement.enforcement_plan(organization=partners.alpha)
+    )
+    assert (
+        "New-OutboundConnector -Name 'secmail TLS DomainValidation - Golf Assurance' "
+        "-ConnectorType Partner -RecipientDomains 'golf.example' -UseMXRecord $true "
+        "-TlsSettings DomainValidation -TlsDomain '*.golf.example' -Enabled $true"
+    ) in text
+    assert "Set-OutboundConnector -Identity 'secmail TLS EncryptionOnly - Hotel Brokers'" in text
+    assert "-TlsSettings EncryptionOnly" in text
+    assert "charlie.example" not in text
+
+
+def test_it_writes_exim_and_sendmail_equivalents(partners) -> None:
+    plan = enforcement.enforcement_plan(organization=partners.alpha)
+    exim = enforcement.exim_config(plan)
+    assert "domainlist secmail_tls_verify = golf.example" in exim
+    assert "domainlist secmail_tls_encrypt = hotel.example" in exim
+    assert "tls_verify_cert_hostnames" in exim
+    sendmail = enforcement.sendmail_access(plan)
+    assert [line.split() for line in sendmail.splitlines() if not line.startswith("#")] == [
+        ["TLS_Rcpt:golf.example", "VERIFY:128"],
+        ["TLS_Rcpt:hotel.example", "ENCR:128"],
+    ]
+
+
+def test_it_quotes_organization_names_for_powershell(world) -> None:
+    odd = organization_create(name="O'Brien Insurance", kind=Kind.INSURER, domains=("ob.example",))
+    partnership_create(world.alpha, odd)
+    store(T0, [result("ob.example", Level.ENCRYPTED)])
+    text = enforcement.exchange_online_script(
+        enforcement.enforcement_plan(organization=world.alpha)
+    )
+    assert "'secmail TLS EncryptionOnly - O''Brien Insurance'" in text
+
+
+def test_it_falls_back_to_certificate_validation_without_a_common_name() -> None:
+    assert enforcement._tls_domain(("mx.a.example", "mx.b.example")) is None
+    assert enforcement._tls_domain(("mx1.a.example", "mx2.a.example")) == "*.a.example"
+    assert enforcement._tls_domain(("a.example",)) == "a.example"
