@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Max, Q
+from django.db.models import Case, Count, F, IntegerField, Max, Min, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from monitoring import levels
 from monitoring.models import (
+    Certificate,
     DomainStatus,
     HostObservation,
     OrganizationStatus,
@@ -108,6 +110,33 @@ class Matrix:
         return dict(Counter(level_key(pair.level) for pair in self.pairs))
 
 
+def visible_pairs(
+    partnerships: QuerySet[Partnership],
+    *,
+    viewer: User,
+    kind: str = "",
+    province: str = "",
+    search: str = "",
+) -> QuerySet[Partnership]:
+    """The partnerships a viewer may see (staff: all; members: their own organizations'),
+    narrowed to pairs where one side matches kind, province and a name search."""
+    if not viewer.is_staff:
+        own = Membership.objects.filter(user=viewer).values("organization_id")
+        partnerships = partnerships.filter(Q(org_a__in=own) | Q(org_b__in=own))
+    side = Q()
+    for attribute, value in (
+        ("kind", kind),
+        ("province", province),
+        ("name__icontains", search.strip()),
+    ):
+        if value:
+            side &= Q(**{attribute: value})
+    if side:
+        matching = Organization.objects.filter(side).values("pk")
+        partnerships = partnerships.filter(Q(org_a__in=matching) | Q(org_b__in=matching))
+    return partnerships
+
+
 def partner_matrix(*, viewer: User, filters: MatrixFilters | None = None) -> Matrix:
     """Partnerships the viewer may see, with pair levels, in two queries whatever the size.
 
@@ -117,24 +146,17 @@ def partner_matrix(*, viewer: User, filters: MatrixFilters | None = None) -> Mat
     if not viewer.is_authenticated:
         return Matrix(organizations=(), pairs=())
     partnerships = Partnership.objects.all()
-    if not viewer.is_staff:
-        own = Membership.objects.filter(user=viewer).values("organization_id")
-        partnerships = partnerships.filter(Q(org_a__in=own) | Q(org_b__in=own))
     if filters.organization is not None:
         partnerships = partnerships.filter(
             Q(org_a=filters.organization) | Q(org_b=filters.organization)
         )
-    side = Q()
-    for attribute, value in (
-        ("kind", filters.kind),
-        ("province", filters.province),
-        ("name__icontains", filters.search.strip()),
-    ):
-        if value:
-            side &= Q(**{attribute: value})
-    if side:
-        matching = Organization.objects.filter(side).values("pk")
-        partnerships = partnerships.filter(Q(org_a__in=matching) | Q(org_b__in=matching))
+    partnerships = visible_pairs(
+        partnerships,
+        viewer=viewer,
+        kind=filters.kind,
+        province=filters.province,
+        search=filters.search,
+    )
     pairs = list(partnerships.values_list("org_a_id", "org_b_id"))
     rows = Organization.objects.filter(
         Q(pk__in=partnerships.values("org_a")) | Q(pk__in=partnerships.values("org_b"))
@@ -380,19 +402,6 @@ def status_export_rows() -> Iterator[ExportRow]:
 # Written for the dashboard pages (monitoring.views); each reads a bounded number of queries,
 # whatever the size of the industry.
 
-from django.db.models import (  # noqa: E402
-    Case,
-    Count,
-    F,
-    IntegerField,
-    Min,
-    QuerySet,
-    Value,
-    When,
-)
-from django.db.models.functions import Coalesce  # noqa: E402
-
-from monitoring.models import Certificate  # noqa: E402
 
 # Worst first on "my partners": known problems, then unknowns, then the good, then no mail.
 ATTENTION_ORDER = {
@@ -550,20 +559,9 @@ def _matrix_pairs(*, viewer: User, filters: DashboardMatrixFilters) -> QuerySet[
     pairs = Partnership.objects.filter(
         Q(org_a__kind=INSURER) ^ Q(org_b__kind=INSURER), org_a__active=True, org_b__active=True
     )
-    if not viewer.is_staff:
-        own = Membership.objects.filter(user=viewer).values("organization_id")
-        pairs = pairs.filter(Q(org_a__in=own) | Q(org_b__in=own))
-    side = Q()
-    for attribute, value in (
-        ("kind", filters.kind),
-        ("province", filters.province),
-        ("name__icontains", filters.search.strip()),
-    ):
-        if value:
-            side &= Q(**{attribute: value})
-    if side:
-        matching = Organization.objects.filter(side).values("pk")
-        pairs = pairs.filter(Q(org_a__in=matching) | Q(org_b__in=matching))
+    pairs = visible_pairs(
+        pairs, viewer=viewer, kind=filters.kind, province=filters.province, search=filters.search
+    )
     pairs = pairs.annotate(
         column_id=Case(
             When(org_a__kind=INSURER, then=F("org_a_id")),
