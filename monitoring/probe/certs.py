@@ -71,12 +71,15 @@ def _read_trust_store(path: str, mtime_ns: int, size: int) -> TrustStore:
 
 
 class IntermediatePool:
-    """CA certificates seen in any chain of this run.
+    """CA certificates seen in the chains servers presented.
 
     A server that omits its intermediate cannot be verified, but if another server presented
     that intermediate we can show the chain would build with it: that is an incomplete chain,
-    not an unknown CA. Browsers keep the same kind of cache.
+    not an unknown CA. Browsers keep the same kind of cache. The pool only classifies a failure;
+    it never makes a chain valid. Bounded, so a hostile server cannot grow it without end.
     """
+
+    MAX_CERTIFICATES = 5000
 
     def __init__(self) -> None:
         self._by_subject: dict[x509.Name, list[x509.Certificate]] = {}
@@ -89,13 +92,18 @@ class IntermediatePool:
                 continue
             fingerprint = cert.fingerprint(hashes.SHA256())
             with self._lock:
-                if fingerprint in self._seen:
+                if fingerprint in self._seen or len(self._seen) >= self.MAX_CERTIFICATES:
                     continue
                 self._seen.add(fingerprint)
                 self._by_subject.setdefault(cert.subject, []).append(cert)
 
     def issuers_of(self, cert: x509.Certificate) -> list[x509.Certificate]:
         return list(self._by_subject.get(cert.issuer, ()))
+
+
+# Shared by the batches of one process (a worker), so intermediates learned from one batch
+# classify the chains of the next.
+PROCESS_POOL = IntermediatePool()
 
 
 def parse_chain(chain_der: Iterable[bytes]) -> list[x509.Certificate]:

@@ -49,7 +49,7 @@ class Batch:
         self.config = config
         self.resolver = Resolver(config)
         self.trust = certs.load_trust_store(config.ca_bundle)
-        self.pool = certs.IntermediatePool()
+        self.pool = certs.PROCESS_POOL
         # A bundle may carry intermediates beside its roots; they complete chains too.
         self.pool.add_chain(c for c in self.trust.roots if c.issuer != c.subject)
         self.connections = asyncio.Semaphore(config.max_connections)
