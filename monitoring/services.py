@@ -13,7 +13,7 @@ from django.db import DataError, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from monitoring import levels
+from monitoring import alerts, levels
 from monitoring.models import (
     Certificate,
     CycleDomain,
@@ -459,6 +459,8 @@ def domain_results_store(
         )
         if moved_orgs:
             organization_levels_refresh(organization_ids=moved_orgs, now=now)
+        if fresh:
+            alerts.alerts_schedule(cycle_id=cycle.pk, domain_ids=[pk for pk, _ in fresh])
     return StoreOutcome(
         stored=len(claimed),
         skipped=len(by_domain) - len(claimed),

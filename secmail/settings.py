@@ -145,6 +145,8 @@ STORAGES = {
 globals().update(env_email(debug=DEBUG))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "secmail <noreply@localhost>")
 SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# Absolute links in emails (organization pages, unsubscribe) start with this.
+SECMAIL_SITE_URL = env_str("SECMAIL_SITE_URL", "http://localhost:8000").rstrip("/")
 
 # Security: strict unless DEBUG; TLS termination usually happens at a proxy in front of gunicorn.
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from monitoring import notify_views
 from secmail import views
 
 urlpatterns = [
@@ -15,4 +16,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
+    path("email/<str:token>/", notify_views.unsubscribe, name="unsubscribe"),
 ]
