@@ -51,3 +51,20 @@ def test_it_reads_in_a_fixed_number_of_queries(
     client.force_login(world.personas.alice)
     with django_assert_max_num_queries(8):
         client.get("/partners/")
+
+
+def test_it_pages_many_partners_worst_first(client, world, monkeypatch) -> None:
+    from monitoring import views
+
+    monkeypatch.setattr(views, "PARTNERS_PER_PAGE", 1)
+    unknown = organization_create(name="Echo Mutual", kind=Kind.INSURER, domains=("echo.example",))
+    partnership_create(world.alpha, unknown)
+    client.force_login(world.personas.bob)
+    [(_own, first)] = client.get("/partners/").context["sections"]
+    assert [p.name for p in first] == ["Charlie Insurance"]
+    assert (first.total, first.number, first.pages) == (2, 1, 2)
+    assert first.counts == {"partial": 1, "not-checked": 1}
+    response = client.get("/partners/?org=alpha-brokers&page=2")
+    [(_own, second)] = response.context["sections"]
+    assert [p.name for p in second] == ["Echo Mutual"]
+    assert "Page 2 of 2" in response.content.decode()
