@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.lab import bulk_world, start_lab  # noqa: E402
 from tests.monitoring.worker import Worker, lab_env  # noqa: E402
-from tests.services import postgres_server, redis_server  # noqa: E402
+from tests.services import django_for_bench, postgres_server, redis_server  # noqa: E402
 
 COUNTER = "bench:queries"
 
@@ -50,7 +50,6 @@ def build_industry(n_domains: int) -> None:
 def run(
     n_domains: int, distinct: bool, workers: int, batch: int, cycles: int, state: Path
 ) -> list[dict]:
-    import django
     import redis
 
     world = bulk_world(n_domains, distinct_mx_hosts=distinct)
@@ -59,23 +58,13 @@ def run(
         redis_server() as broker_url,
         start_lab(world, state / "lab") as lab,
     ):
-        os.environ.update(
-            DATABASE_URL=database,
-            REDIS_URL=broker_url,
-            SECRET_KEY="bench-only-not-a-secret",
-            DEBUG="0",
-            LOG_LEVEL="WARNING",
-        )
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "secmail.settings")
-        django.setup()
-        from django.core.management import call_command
+        django_for_bench(database, REDIS_URL=broker_url)
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
         from monitoring import services
         from monitoring.models import Certificate, HostObservation, ProbeCycle, StatusChange
 
-        call_command("migrate", verbosity=0)
         build_industry(n_domains)
         env = lab_env(lab, DATABASE_URL=database, REDIS_URL=broker_url)
         env["SECMAIL_PROBE_TIMEOUT"] = "30"

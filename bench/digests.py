@@ -11,7 +11,6 @@ as the contacts ask. Prints wall time, SQL statements in total and per contact.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -19,22 +18,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.services import postgres_server  # noqa: E402
+from tests.services import django_for_bench, postgres_server  # noqa: E402
 
 
 def run(organizations: int) -> dict[str, float]:
-    import django
 
     with postgres_server() as database:
-        os.environ.update(
-            DATABASE_URL=database,
-            SECRET_KEY="bench-only-not-a-secret",
-            DEBUG="0",
-            LOG_LEVEL="WARNING",
-        )
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "secmail.settings")
-        django.setup()
-        from django.core.management import call_command
+        django_for_bench(database)
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
@@ -42,7 +32,6 @@ def run(organizations: int) -> dict[str, float]:
         from monitoring.synthetic import industry_seed
         from partners.models import Contact
 
-        call_command("migrate", verbosity=0)
         seeded = industry_seed(organizations=organizations)
         started = time.perf_counter()
         with CaptureQueriesContext(connection) as queries:

@@ -23,7 +23,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.services import postgres_server  # noqa: E402
+from tests.services import django_for_bench, postgres_server  # noqa: E402
 
 # (label, who, path template, target in ms); who picks the user, the path may name {slug}.
 PAGES: list[tuple[str, str, str, int]] = [
@@ -124,22 +124,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20)
     args = parser.parse_args()
     with postgres_server() as database:
-        os.environ.update(
-            DATABASE_URL=database,
-            SECRET_KEY="bench-only-not-a-secret",
-            DEBUG="0",
-            LOG_LEVEL="WARNING",
-        )
         os.environ.pop("REDIS_URL", None)
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "secmail.settings")
-        import django
-
-        django.setup()
-        from django.core.management import call_command
+        django_for_bench(database)
         from django.test.utils import override_settings, setup_test_environment
 
         setup_test_environment()  # lets the test client in (ALLOWED_HOSTS) as in tests
-        call_command("migrate", verbosity=0)
         # Production serves hashed static names from `collectstatic`; the bench has none.
         storages = {
             "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -202,3 +202,24 @@ def redis_ping(port: int, host: str = "127.0.0.1") -> bool:
             return sock.recv(64).startswith(b"+PONG")
     except OSError:
         return False
+
+
+def django_for_bench(database_url: str, **env: str) -> None:
+    """Point Django at a throwaway database from a benchmark script, set it up and migrate.
+
+    Production settings (DEBUG off) with a key that only a benchmark would use.
+    """
+    os.environ.update(
+        DATABASE_URL=database_url,
+        SECRET_KEY="bench-only-not-a-secret",
+        DEBUG="0",
+        LOG_LEVEL="WARNING",
+        **env,
+    )
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "secmail.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
