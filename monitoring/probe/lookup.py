@@ -91,10 +91,12 @@ class Resolver:
         if config.resolvers:
             self._nameservers = list(config.resolvers)
         else:
-            system = dns.resolver.Resolver()
-            self._nameservers = [(ip, 53) for ip in system.nameservers]
-        if not self._nameservers:
-            raise ValueError("no DNS resolver configured and none in the system configuration")
+            try:
+                system = dns.resolver.Resolver()
+            except dns.resolver.NoResolverConfiguration:
+                # No /etc/resolv.conf: every question fails as SERVFAIL rather than the batch.
+                system = dns.resolver.Resolver(configure=False)
+            self._nameservers = [(str(ip), 53) for ip in system.nameservers]
         self._lifetime = config.dns_timeout
         self._attempt_timeout = min(2.0, config.dns_timeout)
         self._in_flight = asyncio.Semaphore(config.max_dns_queries)
@@ -157,6 +159,8 @@ class Resolver:
         # DO asks a validating resolver for the AD bit (RFC 6840 §5.7); AD in the query does
         # too for resolvers that do not look at DO.
         query.flags |= dns.flags.AD
+        if not self._nameservers:
+            return Outcome.SERVFAIL
         failure = Outcome.TIMEOUT
         failed_servers: set[tuple[str, int]] = set()
         attempt = 0
