@@ -91,3 +91,11 @@ def test_it_needs_a_domain():
 def test_it_reports_an_unreadable_file(tmp_path):
     with pytest.raises(CommandError, match="cannot read"):
         run_probe("--file", str(tmp_path / "missing.txt"))
+
+
+def test_it_reports_an_unusable_trust_bundle(lab_settings, tmp_path):
+    bundle = tmp_path / "empty.pem"
+    bundle.write_text("no certificates here\n")
+    lab_settings.SECMAIL_CA_BUNDLE = str(bundle)
+    with pytest.raises(CommandError, match="no certificate in the trust bundle"):
+        run_probe("example.test")

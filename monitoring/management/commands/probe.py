@@ -9,6 +9,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from monitoring.probe import DomainResult, normalize_domain, probe_domains
+from monitoring.probe.certs import load_trust_store
 from monitoring.probe_config import probe_config
 
 
@@ -41,7 +42,8 @@ class Command(BaseCommand):
             raise CommandError("invalid domain names:\n  " + "\n  ".join(bad))
         try:
             config = probe_config()
-        except ValueError as exc:
+            load_trust_store(config.ca_bundle)
+        except (ValueError, OSError) as exc:
             raise CommandError(f"probe settings: {exc}") from None
         results = probe_domains(raw, config)
         if options["json"]:
