@@ -249,13 +249,16 @@ def organization(request: HttpRequest, slug: str) -> HttpResponse:
         found = observations.get(status.domain_id, [])
         advice = advice_for_domain(status, found) if full and status.level else []
         domains.append({"status": status, "observations": found, "advice": advice})
+    # The same people (staff and the organization's admins) re-probe and manage contacts.
+    is_admin = full and selectors.can_reprobe(user=request.user, organization=organization)
     context = {
         "organization": organization,
         "level": selectors.organization_level(organization),
         "full": full,
         "domains": domains,
         "history": selectors.organization_history(organization=organization) if full else [],
-        "can_reprobe": full and selectors.can_reprobe(user=request.user, organization=organization),
+        "can_reprobe": is_admin,
+        "can_manage_contacts": is_admin,
         "cycle": selectors.cycle_latest(organization=organization) if full else None,
     }
     template = "monitoring/organization.html"

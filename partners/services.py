@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
 from partners.domains import InvalidDomain, normalize_domain
-from partners.models import Kind, MailDomain, Membership, Organization, Partnership
+from partners.models import Contact, Kind, MailDomain, Membership, Organization, Partnership
 
 
 def organization_slug(name: str) -> str:
@@ -70,3 +71,86 @@ def membership_set(
         user=user, organization=organization, defaults={"role": role}
     )
     return membership
+
+
+DUPLICATE_CONTACT_EMAIL = _("This organization already has a contact with this email.")
+
+
+def _contact_check_email_free(
+    *, organization: Organization, email: str, exclude_pk: int | None
+) -> None:
+    # The database constraint ignores case; say so in words before it says so in an IntegrityError.
+    taken = Contact.objects.filter(organization=organization, email__iexact=email)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    if taken.exists():
+        raise ValidationError({"email": DUPLICATE_CONTACT_EMAIL})
+
+
+def _contact_save(*, contact: Contact) -> Contact:
+    # The model allows a blank name because imported lists may lack one; people added by hand
+    # get a name, so that digests and the contacts page can say who they are.
+    if not contact.name.strip():
+        raise ValidationError({"name": _("Enter the contact's name.")})
+    _contact_check_email_free(
+        organization=contact.organization, email=contact.email, exclude_pk=contact.pk
+    )
+    # Constraints were checked above with a clearer message; a concurrent duplicate still
+    # reaches the database constraint, which the savepoint turns into the same error.
+    contact.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            contact.save()
+    except IntegrityError:
+        raise ValidationError({"email": DUPLICATE_CONTACT_EMAIL}) from None
+    return contact
+
+
+def contact_create(
+    *,
+    organization: Organization,
+    name: str,
+    email: str,
+    role: str = Contact.Role.IT,
+    digest: str = Contact.Digest.WEEKLY,
+    digest_always: bool = False,
+    language: str = Contact.Language.EN,
+) -> Contact:
+    contact = Contact(
+        organization=organization,
+        name=name.strip(),
+        email=email.strip(),
+        role=role,
+        digest=digest,
+        digest_always=digest_always,
+        language=language,
+    )
+    return _contact_save(contact=contact)
+
+
+def contact_update(
+    *,
+    contact: Contact,
+    name: str,
+    email: str,
+    role: str,
+    digest: str,
+    digest_always: bool,
+    language: str,
+) -> Contact:
+    contact.name = name.strip()
+    contact.email = email.strip()
+    contact.role = role
+    contact.digest = digest
+    contact.digest_always = digest_always
+    contact.language = language
+    try:
+        return _contact_save(contact=contact)
+    except ValidationError:
+        # Leave the caller's instance as stored, not half-edited (the page shows its email).
+        contact.refresh_from_db()
+        raise
+
+
+def contact_delete(*, contact: Contact) -> None:
+    contact.delete()
