@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 import ssl
 from dataclasses import dataclass
@@ -11,13 +10,13 @@ from datetime import datetime
 
 from . import certs
 from .config import ProbeConfig
+from .http import http_get
 from .lookup import Outcome, Resolver, addresses, txt_strings
 from .model import CertificateInfo, MtaStsResult, TlsRptResult
 
 POLICY_PATH = "/.well-known/mta-sts.txt"
 # RFC 8461 §3.3 lets senders cap the policy size; 64 KiB is the figure it suggests.
 MAX_POLICY_BYTES = 64 * 1024
-MAX_HEADER_BYTES = 16 * 1024
 MAX_AGE_LIMIT = 31_557_600
 STS_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
 MODES = ("enforce", "testing", "none")
@@ -172,89 +171,33 @@ async def fetch_policy(
     for ip in ips:
         try:
             async with asyncio.timeout(config.probe_timeout):
-                status, headers, body, chain = await _https_get(ip, host, config)
+                response = await http_get(
+                    ip,
+                    config.https_port,
+                    host,
+                    POLICY_PATH,
+                    tls=True,
+                    connect_timeout=config.connect_timeout,
+                    max_body=MAX_POLICY_BYTES,
+                    accept="text/plain",
+                )
         except (OSError, ssl.SSLError, TimeoutError, ValueError, asyncio.IncompleteReadError):
             last_error = "policy-fetch-failed"
             continue
-        analyzed = certs.analyze(chain, host, trust, now)
+        analyzed = certs.analyze(response.chain_der, host, trust, now)
         certificate = analyzed[0] if analyzed else None
         if analyzed is None or not analyzed[1]:
             # RFC 8461 §3.3: the policy host must present a certificate valid for its name.
             return None, certificate, "policy-certificate"
-        if 300 <= status < 400:
+        if 300 <= response.status < 400:
             return None, certificate, "policy-redirect"
-        if status != 200:
+        if response.status != 200:
             return None, certificate, "policy-http-status"
-        content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "text/plain":
             return None, certificate, "policy-content-type"
-        return body.decode("utf-8", errors="replace"), certificate, None
+        return response.body.decode("utf-8", errors="replace"), certificate, None
     return None, certificate, last_error
-
-
-async def _https_get(
-    ip: str, host: str, config: ProbeConfig
-) -> tuple[int, dict[str, str], bytes, tuple[bytes, ...]]:
-    from .smtp import presented_chain
-
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    async with asyncio.timeout(config.connect_timeout):
-        reader, writer = await asyncio.open_connection(
-            ip, config.https_port, ssl=context, server_hostname=host, limit=MAX_HEADER_BYTES
-        )
-    try:
-        chain = presented_chain(writer.get_extra_info("ssl_object"))
-        request = (
-            f"GET {POLICY_PATH} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: secmail-probe\r\n"
-            "Accept: text/plain\r\nConnection: close\r\n\r\n"
-        )
-        writer.write(request.encode("ascii"))
-        await writer.drain()
-        head = await reader.readuntil(b"\r\n\r\n")
-        status_line, *header_lines = head.decode("iso-8859-1").split("\r\n")
-        parts = status_line.split(" ", 2)
-        if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
-            raise ValueError("not an HTTP response")
-        headers = {}
-        for line in header_lines:
-            key, sep, value = line.partition(":")
-            if sep:
-                headers[key.strip().lower()] = value.strip()
-        body = await _read_body(reader, headers)
-        return int(parts[1]), headers, body, chain
-    finally:
-        writer.transport.abort()
-
-
-async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes:
-    if "chunked" in headers.get("transfer-encoding", "").lower():
-        body = bytearray()
-        while True:
-            size_line = await reader.readuntil(b"\r\n")
-            size = int(size_line.split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                return bytes(body)
-            if len(body) + size > MAX_POLICY_BYTES:
-                raise ValueError("policy too large")
-            body += await reader.readexactly(size)
-            await reader.readexactly(2)
-    length = headers.get("content-length")
-    if length is not None:
-        if not length.isdigit() or int(length) > MAX_POLICY_BYTES:
-            raise ValueError("policy too large")
-        return await reader.readexactly(int(length))
-    body = await reader.read(MAX_POLICY_BYTES + 1)
-    with contextlib.suppress(Exception):
-        while chunk := await reader.read(MAX_POLICY_BYTES + 1 - len(body)):
-            body += chunk
-            if len(body) > MAX_POLICY_BYTES:
-                break
-    if len(body) > MAX_POLICY_BYTES:
-        raise ValueError("policy too large")
-    return body
 
 
 async def tls_rpt(domain: str, resolver: Resolver) -> TlsRptResult:
