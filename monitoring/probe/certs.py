@@ -243,6 +243,27 @@ def _build_path(
 
     That is what `trusted` reports: whether the chain leads to a root in the store at all.
     """
+    path, complete = _walk(chain, trust, pool)
+    return path if complete else None
+
+
+def missing_issuer(
+    chain: list[x509.Certificate], trust: TrustStore, pool: IntermediatePool | None
+) -> x509.Certificate | None:
+    """The certificate whose issuer is nowhere to be found, when the chain stops short.
+
+    None when the chain reaches a trusted root, or ends in a self-signed certificate (an
+    unknown root is not a missing piece).
+    """
+    path, complete = _walk(chain, trust, pool)
+    if complete or _self_signed(path[-1]):
+        return None
+    return path[-1]
+
+
+def _walk(
+    chain: list[x509.Certificate], trust: TrustStore, pool: IntermediatePool | None
+) -> tuple[list[x509.Certificate], bool]:
     roots = trust.by_subject
     presented = chain[1:MAX_CHAIN]
     path = [chain[0]]
@@ -250,10 +271,10 @@ def _build_path(
     for _ in range(MAX_CHAIN):
         for root in roots.get(current.issuer, ()):
             if _signed_by(current, root):
-                return path
+                return path, True
         if _self_signed(current):
             # A self-signed certificate equal to a store root counts as reaching it.
-            return path if any(current == root for root in roots.get(current.subject, ())) else None
+            return path, any(current == root for root in roots.get(current.subject, ()))
         candidates = [c for c in presented if c.subject == current.issuer and c not in path]
         if pool is not None:
             candidates += [c for c in pool.issuers_of(current) if c not in path]
@@ -263,8 +284,8 @@ def _build_path(
                 current = candidate
                 break
         else:
-            return None
-    return None
+            return path, False
+    return path, False
 
 
 def _signed_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from . import certs
+from . import aia, certs
 from .config import ProbeConfig
 from .dane import Tlsa, dane_match, tlsa_name
 from .grading import grade
@@ -19,6 +19,9 @@ from .smtp import Dialogue, smtp_dialogue
 
 MAX_MX_HOSTS = 16
 MAX_ADDRESSES_PER_HOST = 8
+# Fetching missing intermediates (AIA) is for a better error code only: keep it small.
+MAX_AIA_FETCHES = 32
+AIA_DEADLINE = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +225,42 @@ class Batch:
         )
         return address, is_valid
 
+    async def chase_missing_issuers(self) -> None:
+        """Fetch, from AIA caIssuers URLs, intermediates that servers failed to send.
+
+        Bounded in count and time; what is fetched only goes into the pool, so it can turn
+        "untrusted" into "incomplete-chain" but never make a chain valid.
+        """
+        fetched: set[str] = set()
+        try:
+            async with asyncio.timeout(min(self.config.probe_timeout, AIA_DEADLINE)):
+                for _ in range(2):  # an intermediate may itself lack its issuer
+                    urls = self._aia_urls_wanted() - fetched
+                    urls = set(sorted(urls)[: MAX_AIA_FETCHES - len(fetched)])
+                    if not urls:
+                        return
+                    fetched |= urls
+                    found = await asyncio.gather(
+                        *(aia.fetch_issuers(url, self.resolver, self.config) for url in urls)
+                    )
+                    for issuers in found:
+                        self.pool.add_chain(issuers)
+        except TimeoutError:
+            return
+
+    def _aia_urls_wanted(self) -> set[str]:
+        urls: set[str] = set()
+        for future in self._dialogues.values():
+            if not future.done() or future.cancelled():
+                continue
+            chain = certs.parse_chain(future.result().chain_der)
+            if not chain:
+                continue
+            stuck = certs.missing_issuer(chain, self.trust, self.pool)
+            if stuck is not None:
+                urls.update(aia.ca_issuer_urls(stuck))
+        return urls
+
     def remember_intermediates(self) -> None:
         for future in self._dialogues.values():
             if future.done() and not future.cancelled():
@@ -286,8 +325,9 @@ async def probe_batch(
             if not future.done():
                 future.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-    batch.resolver.close()
     batch.remember_intermediates()
+    await batch.chase_missing_issuers()
+    batch.resolver.close()
     now = config.clock()
     concluded: dict[str, DomainResult] = {}
     for name, task in tasks.items():
