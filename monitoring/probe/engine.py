@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from . import aia, certs
@@ -12,7 +12,15 @@ from .config import ProbeConfig
 from .dane import Tlsa, dane_match, tlsa_name
 from .grading import grade
 from .lookup import Outcome, Resolver, addresses, mx_records
-from .model import AddressResult, DaneResult, DomainResult, Level, MtaStsResult, MxResult
+from .model import (
+    AddressResult,
+    DaneResult,
+    DomainResult,
+    Level,
+    MtaStsResult,
+    MxResult,
+    TlsRptResult,
+)
 from .names import normalize_domain
 from .policies import mta_sts, tls_rpt
 from .smtp import Dialogue, smtp_dialogue
@@ -38,7 +46,7 @@ class _DomainFacts:
     error: str | None = None
     mx: list[tuple[int, str, bool, str | None, tuple[str, ...]]] | None = None
     mta_sts: MtaStsResult = MtaStsResult(mode=None, valid=None)
-    tls_rpt: object = None
+    tls_rpt: TlsRptResult = TlsRptResult(present=False)
     tlsa: dict[str, _HostTlsa] | None = None
     # Whether the MX RRset (or, for an implicit MX, the domain's address) was DNSSEC-validated:
     # DANE applies only behind a secure MX lookup (RFC 7672 §2.2.1).
@@ -363,4 +371,4 @@ def probe_domain(domain: str, config: ProbeConfig) -> DomainResult:
     return probe_domains([domain], config)[0]
 
 
-__all__ = ["Batch", "probe_batch", "probe_domain", "probe_domains", "replace"]
+__all__ = ["Batch", "probe_batch", "probe_domain", "probe_domains"]
