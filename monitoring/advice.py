@@ -12,8 +12,9 @@ from django.utils.translation import ngettext
 
 from monitoring.models import DomainStatus, HostObservation
 
-# Certificates closer than this to expiry get a "renew it" advice (DESIGN.md: cert-expiring).
-EXPIRING_DAYS = 30
+# Certificates closer than this to expiry get a "renew it" advice: the window of the probe's
+# cert-expiring warning (DESIGN.md), so pages, digests and the verdict agree.
+from monitoring.probe.grading import EXPIRING_DAYS
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from monitoring import selectors
-from monitoring.digests import change_direction, level_label
+from monitoring.digests import certificates_in_use, change_direction, level_label
 from monitoring.models import DomainStatus, MxSetSeen, OutboxMessage, StatusChange
 from monitoring.outbox import (
     Outgoing,
@@ -238,14 +238,8 @@ def _expiries(
     domains: dict[str, set[str]] = {}
     certificates = {}
     for status in statuses:
-        found = [
-            (obs.host, obs.certificate)
-            for obs in observations.get(status.domain_id, [])
-            if obs.tested and obs.certificate is not None
-        ]
-        if status.mta_sts_certificate is not None:
-            found.append((f"mta-sts.{status.domain.name}", status.mta_sts_certificate))
-        for host, certificate in found:
+        in_use = certificates_in_use(status, observations.get(status.domain_id, []))
+        for host, certificate, _ in in_use:
             certificates[certificate.sha256] = certificate
             hosts.setdefault(certificate.sha256, set()).add(host)
             domains.setdefault(certificate.sha256, set()).add(status.domain.name)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from monitoring import levels, selectors
 from monitoring.advice import EXPIRING_DAYS, Advice, advice_for_domain
 from monitoring.models import (
+    Certificate,
     DomainStatus,
     HostObservation,
     LevelChoice,
@@ -131,20 +132,26 @@ def change_direction(from_level: str, to_level: str) -> str:
     return "improvement" if better else "other"
 
 
-def _expiring(
-    status: DomainStatus, observations: Sequence[HostObservation], now: datetime
-) -> list[ExpiringCertificate]:
-    found: dict[tuple[str, str], ExpiringCertificate] = {}
-    candidates = [
+def certificates_in_use(
+    status: DomainStatus, observations: Sequence[HostObservation]
+) -> list[tuple[str, Certificate, bool]]:
+    """(host, certificate, is the MTA-STS host) for what a domain's servers present now:
+    every tested MX address, and the MTA-STS policy host. Digests and alerts both watch these."""
+    found = [
         (obs.host, obs.certificate, False)
         for obs in observations
         if obs.tested and obs.certificate is not None
     ]
     if status.mta_sts_certificate is not None:
-        candidates.append(
-            (f"mta-sts.{status.domain.name}", status.mta_sts_certificate, True)  # type: ignore[arg-type]
-        )
-    for host, certificate, mta_sts in candidates:
+        found.append((f"mta-sts.{status.domain.name}", status.mta_sts_certificate, True))
+    return found  # type: ignore[return-value]
+
+
+def _expiring(
+    status: DomainStatus, observations: Sequence[HostObservation], now: datetime
+) -> list[ExpiringCertificate]:
+    found: dict[tuple[str, str], ExpiringCertificate] = {}
+    for host, certificate, mta_sts in certificates_in_use(status, observations):
         days_left = (certificate.not_after - now).days
         if 0 <= days_left <= EXPIRING_DAYS:
             found.setdefault(

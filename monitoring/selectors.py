@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import (
     Case,
@@ -33,6 +34,7 @@ from monitoring.models import (
     ProbeCycle,
     StatusChange,
 )
+from monitoring.probe.grading import EXPIRING_DAYS
 from monitoring.probe.model import Level
 from partners.models import MailDomain, Membership, Organization, Partnership
 
@@ -868,10 +870,12 @@ def overview(*, now: datetime | None = None, days: int = 30, trend_points: int =
             )
         )
     # Certificates seen in the last two cycles are the ones still in use.
-    recent = now - 2 * timedelta(hours=24)
+    recent = now - 2 * timedelta(hours=settings.SECMAIL_CYCLE_HOURS)
     certificates = list(
         Certificate.objects.filter(
-            not_after__gte=now, not_after__lte=now + timedelta(days=30), last_seen__gte=recent
+            not_after__gte=now,
+            not_after__lte=now + timedelta(days=EXPIRING_DAYS),
+            last_seen__gte=recent,
         )
         .order_by("not_after", "pk")
         .values_list("pk", "subject", "san", "not_after")[:50]
