@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import os
 from collections.abc import Mapping
@@ -11,6 +10,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+
+from monitoring.probe.config import parse_resolver
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on", "y", "t"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", "n", "f", ""})
@@ -89,35 +90,6 @@ def env_list(
     if value is None or value == "":
         return list(default or [])
     return [item.strip() for item in value.split(",") if item.strip()]
-
-
-def parse_resolver(item: str) -> tuple[str, int]:
-    """Parse one resolver written `ip`, `ip:port`, `v6`, or `[v6]:port` into (ip, port)."""
-    port_text = ""
-    if item.startswith("["):
-        host, sep, rest = item[1:].partition("]")
-        if not sep or (rest and not rest.startswith(":")):
-            raise ValueError("write an IPv6 resolver as [::1]:53 or ::1")
-        port_text = rest[1:]
-        if rest and not port_text:
-            raise ValueError("empty port after ':'")
-    elif item.count(":") == 1:
-        host, _, port_text = item.partition(":")
-        if not port_text:
-            raise ValueError("empty port after ':'")
-    else:
-        # No colon (IPv4) or several (a bare IPv6 address, which cannot carry a port).
-        host = item
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        raise ValueError(f"{host!r} is not an IP address") from None
-    port = 53
-    if port_text:
-        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
-            raise ValueError(f"{port_text!r} is not a port number (1-65535)")
-        port = int(port_text)
-    return str(ip), port
 
 
 def env_resolvers(name: str, *, env: Mapping[str, str] | None = None) -> list[tuple[str, int]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -57,34 +58,33 @@ class ProbeConfig:
 
 def parse_resolvers(value: str) -> tuple[tuple[str, int], ...]:
     """Parse "ip, ip:port, [v6]:port, v6" as SECMAIL_DNS_RESOLVERS takes it."""
-    import ipaddress
-
-    resolvers: list[tuple[str, int]] = []
-    for raw in value.split(","):
-        item = raw.strip()
-        if not item:
-            continue
-        port = 53
-        if item.startswith("["):
-            host, sep, rest = item[1:].partition("]")
-            if not sep or (rest and not rest.startswith(":")):
-                raise ValueError(f"bad resolver address: {item!r}")
-            if rest:
-                port = _port(rest[1:], item)
-        elif item.count(":") == 1:
-            host, _, port_text = item.partition(":")
-            port = _port(port_text, item)
-        else:
-            host = item
-        try:
-            ipaddress.ip_address(host)
-        except ValueError:
-            raise ValueError(f"resolver is not an IP address: {item!r}") from None
-        resolvers.append((host, port))
-    return tuple(resolvers)
+    return tuple(parse_resolver(item.strip()) for item in value.split(",") if item.strip())
 
 
-def _port(text: str, item: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise ValueError(f"bad resolver port in {item!r}")
-    return int(text)
+def parse_resolver(item: str) -> tuple[str, int]:
+    """Parse one resolver written `ip`, `ip:port`, `v6`, or `[v6]:port` into (ip, port)."""
+    port_text = ""
+    if item.startswith("["):
+        host, sep, rest = item[1:].partition("]")
+        if not sep or (rest and not rest.startswith(":")):
+            raise ValueError("write an IPv6 resolver as [::1]:53 or ::1")
+        port_text = rest[1:]
+        if rest and not port_text:
+            raise ValueError("empty port after ':'")
+    elif item.count(":") == 1:
+        host, _, port_text = item.partition(":")
+        if not port_text:
+            raise ValueError("empty port after ':'")
+    else:
+        # No colon (IPv4) or several (a bare IPv6 address, which cannot carry a port).
+        host = item
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"{host!r} is not an IP address") from None
+    port = 53
+    if port_text:
+        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+            raise ValueError(f"{port_text!r} is not a port number (1-65535)")
+        port = int(port_text)
+    return str(ip), port
