@@ -3,7 +3,7 @@
 Run: .venv/bin/python bench/digests.py [--organizations 10000]
 
 Starts a throwaway PostgreSQL (the test runner's helper), seeds the synthetic industry
-(monitoring.synthetic: ~2 contacts per organization, 90 days of history, expiring
+(secmail.demo.industry: ~2 contacts per organization, 90 days of history, expiring
 certificates), then times digests_build + digest_render over every contact, in both languages
 as the contacts ask. Prints wall time, SQL statements in total and per contact.
 """
@@ -28,9 +28,9 @@ def run(organizations: int) -> dict[str, float]:
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
-        from monitoring import digests
-        from monitoring.synthetic import industry_seed
+        from monitoring.notifications import digests
         from partners.models import Contact
+        from secmail.demo.industry import industry_seed
 
         seeded = industry_seed(organizations=organizations)
         started = time.perf_counter()
@@ -78,7 +78,7 @@ def main() -> None:
 
 
 def digests_chunk() -> int:
-    from monitoring.digests import CHUNK
+    from monitoring.notifications.digests import CHUNK
 
     return CHUNK
 

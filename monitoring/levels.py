@@ -1,13 +1,74 @@
-"""The two rules that combine readiness levels: an organization's inbound level and a pair's."""
+"""The readiness scale, its one owner: order, letters, labels, regressions, inbound and pair rules.
+
+docs/levels.md says the same rules in words.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db import models
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 from monitoring.probe.model import Level
 
 # The scale a sender can rely on, best first; the other levels are "unknown" or "not applicable".
 SCALE = (Level.VERIFIED, Level.ENCRYPTED, Level.PARTIAL, Level.PLAINTEXT)
+# The key for "no level yet" in figures (None does not survive JSON or templates well).
+NOT_CHECKED = "not-checked"
+# Every level key in the order pages, digests and exports list them: best first, then the
+# unknowns, then not checked.
+DISPLAY_ORDER: tuple[str, ...] = (*(str(level) for level in Level), NOT_CHECKED)
+# Worst first where attention is needed (my partners): known problems, then unknowns, then the
+# good, then no mail.
+ATTENTION_ORDER: dict[Level | None, int] = {
+    Level.PLAINTEXT: 0,
+    Level.PARTIAL: 1,
+    Level.UNREACHABLE: 2,
+    None: 3,
+    Level.ENCRYPTED: 4,
+    Level.VERIFIED: 5,
+    Level.NO_MAIL: 6,
+}
+
+
+class LevelChoice(models.TextChoices):
+    """The levels as stored in a level column ("" is "not checked"), with translated labels."""
+
+    VERIFIED = "verified", _("Verified")
+    ENCRYPTED = "encrypted", _("Encrypted")
+    PARTIAL = "partial", _("Partial")
+    PLAINTEXT = "plaintext", _("Plain text")
+    UNREACHABLE = "unreachable", _("Unreachable")
+    NO_MAIL = "no-mail", _("No mail")
+
+
+# What a level shows besides its colour, so a page reads without colour (and in print): the
+# standard's sender policy letter on the scale, a sign off it.
+LEVEL_SIGNS: dict[str, str] = {
+    **{str(level): level.policy for level in SCALE},
+    str(Level.UNREACHABLE): "?",
+    str(Level.NO_MAIL): "–",
+    NOT_CHECKED: "·",
+}
+LEVEL_LABELS: dict[str, Promise] = {**dict(LevelChoice.choices), NOT_CHECKED: _("Not checked")}
+POLICY_LABELS: dict[str, Promise] = {
+    "d": _("d: TLS required, certificate verified"),
+    "c": _("c: TLS required"),
+    "b": _("b: TLS if available (enforcing would bounce mail)"),
+    "a": _("a: plain text"),
+}
+WARNING_LABELS: dict[str, Promise] = {
+    "cert-expiring": _("certificate expiring"),
+    "weak-key": _("weak key"),
+    "weak-signature": _("weak signature"),
+    "mta-sts-testing": _("MTA-STS testing"),
+    "mta-sts-invalid": _("MTA-STS invalid"),
+    "dane-mismatch": _("DANE mismatch"),
+    "no-downgrade-protection": _("no downgrade protection"),
+    "address-untested": _("address untested"),
+}
 
 
 def as_level(value: Level | str | None) -> Level | None:
@@ -78,3 +139,55 @@ def is_better(new: Level | str | None, old: Level | str | None) -> bool | None:
     if left.rank == right.rank:
         return None
     return left.rank > right.rank
+
+
+def level_key(level: Level | str | None) -> str:
+    """A level (or stored value, or NOT_CHECKED) as the key figures and templates use."""
+    found = as_level(level) if level != NOT_CHECKED else None
+    return str(found) if found is not None else NOT_CHECKED
+
+
+def level_label(level: Level | str | None) -> Promise:
+    """A level as words, translated when rendered."""
+    return LEVEL_LABELS[level_key(level)]
+
+
+def level_sign(level: Level | str | None) -> str:
+    return LEVEL_SIGNS[level_key(level)]
+
+
+def policy_label(policy: str | None) -> Promise:
+    return POLICY_LABELS.get(policy or "", _("unknown"))
+
+
+def warning_label(code: str) -> str:
+    """A warning code as words; an unknown code is shown as it is."""
+    found = WARNING_LABELS.get(code)
+    return str(found) if found is not None else code
+
+
+def attention_rank(level: Level | str | None) -> int:
+    return ATTENTION_ORDER[as_level(level) if level != NOT_CHECKED else None]
+
+
+REGRESSION = "regression"
+IMPROVEMENT = "improvement"
+OTHER = "other"
+
+
+def change_direction(old: Level | str | None, new: Level | str | None) -> str:
+    """How a move from `old` to `new` reads: REGRESSION, IMPROVEMENT or OTHER.
+
+    A regression is a drop on the scale, or any move to `plaintext` (so `unreachable` ->
+    `plaintext` is one: a server we could not reach now answers without TLS). An improvement
+    is a rise on the scale. Moves to or from the levels off the scale are neither.
+    """
+    before, after = as_level(old), as_level(new)
+    if before is None or before == after:
+        return OTHER
+    if after is Level.PLAINTEXT:
+        return REGRESSION
+    better = is_better(after, before)
+    if better is None:
+        return OTHER
+    return IMPROVEMENT if better else REGRESSION

@@ -7,7 +7,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from monitoring import services
+from monitoring import cycles, store
 from monitoring.probe_config import probe_config
 
 # The probe library stops a batch on its own deadline (slow addresses become `unreachable`)
@@ -36,7 +36,7 @@ PROBE_HARD_LIMIT = 660
     ignore_result=True,
 )
 def probe_batch(cycle_id: int, domain_ids: list[int]) -> dict[str, int]:
-    outcome = services.cycle_batch_run(
+    outcome = store.cycle_batch_run(
         cycle_id=cycle_id,
         domain_ids=domain_ids,
         config=probe_config(batch_timeout=PROBE_BATCH_DEADLINE),
@@ -56,7 +56,7 @@ def cycle_tick(stalled_after_seconds: float | None = None) -> dict[str, int | No
     stalled_after = (
         timedelta(seconds=stalled_after_seconds) if stalled_after_seconds is not None else None
     )
-    report = services.cycle_tick(stalled_after=stalled_after)
+    report = cycles.cycle_tick(stalled_after=stalled_after)
     return {
         "cycle": report.cycle_id,
         "added": report.added,
@@ -75,6 +75,6 @@ def cycle_tick(stalled_after_seconds: float | None = None) -> dict[str, int | No
 def daily_upkeep() -> dict[str, int]:
     """Prune old observations; recompute every organization's level (catches domain edits)."""
     return {
-        "observations_pruned": services.observations_prune(),
-        "organizations_moved": services.organization_levels_refresh(),
+        "observations_pruned": store.observations_prune(),
+        "organizations_moved": store.organization_levels_refresh(),
     }

@@ -66,3 +66,41 @@ def get_visible_organization(user: User, slug: str) -> Organization:
     if organization is None:
         raise Http404("No such organization.")
     return organization
+
+
+def visible_pairs(
+    partnerships: QuerySet[Partnership],
+    *,
+    viewer: User,
+    kind: str = "",
+    province: str = "",
+    search: str = "",
+) -> QuerySet[Partnership]:
+    """The partnerships a viewer may see (staff: all; members: their own organizations'),
+    narrowed to pairs where one side matches kind, province and a name search."""
+    if not viewer.is_staff:
+        own = Membership.objects.filter(user=viewer).values("organization_id")
+        partnerships = partnerships.filter(Q(org_a__in=own) | Q(org_b__in=own))
+    side = Q()
+    for attribute, value in (
+        ("kind", kind),
+        ("province", province),
+        ("name__icontains", search.strip()),
+    ):
+        if value:
+            side &= Q(**{attribute: value})
+    if side:
+        matching = Organization.objects.filter(side).values("pk")
+        partnerships = partnerships.filter(Q(org_a__in=matching) | Q(org_b__in=matching))
+    return partnerships
+
+
+def can_reprobe(*, user: User, organization: Organization) -> bool:
+    """Staff, or an admin of the organization, may ask for a re-probe."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    return Membership.objects.filter(
+        user=user, organization=organization, role=Membership.Role.ADMIN
+    ).exists()

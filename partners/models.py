@@ -144,7 +144,7 @@ class Contact(models.Model):
     language = models.CharField(
         _("language"), max_length=8, choices=Language.choices, default=Language.EN
     )
-    # Send the digest even when it has nothing new to say (monitoring.digests).
+    # Send the digest even when it has nothing new to say (monitoring.notifications.digests).
     digest_always = models.BooleanField(_("digest even when nothing changed"), default=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)

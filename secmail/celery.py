@@ -14,9 +14,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "secmail.settings")
 
 app = Celery("secmail")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# Finds `tasks` in every installed app: the pipeline's and the notifications' rooms.
 app.autodiscover_tasks()
-# Digests and alerts keep their tasks apart from the pipeline's (monitoring.notify_tasks).
-app.autodiscover_tasks(related_name="notify_tasks")
 
 logger = logging.getLogger(__name__)
 
@@ -39,16 +38,16 @@ app.conf.beat_schedule = {
     # Digests and alerts: the outbox is drained every minute (retries wait for their backoff);
     # digests are queued each morning, weekly ones on Mondays, each once per period.
     "notifications-outbox-send": {
-        "task": "monitoring.notify_tasks.outbox_send",
+        "task": "monitoring.notifications.tasks.outbox_send",
         "schedule": timedelta(minutes=1),
         "options": {"expires": 50},
     },
     "notifications-digests": {
-        "task": "monitoring.notify_tasks.digests_enqueue",
+        "task": "monitoring.notifications.tasks.digests_enqueue",
         "schedule": crontab(hour=7, minute=5),
     },
     "notifications-staff-digest": {
-        "task": "monitoring.notify_tasks.staff_digest_enqueue",
+        "task": "monitoring.notifications.tasks.staff_digest_enqueue",
         "schedule": crontab(hour=7, minute=15, day_of_week="mon"),
     },
 }

@@ -163,7 +163,7 @@ def _print_welcome(port: str) -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "secmail.settings")
     django.setup()
-    from partners.demo import demo_logins
+    from secmail.demo.demo import demo_logins
 
     lines = [f"secmail is starting on http://127.0.0.1:{port}/  (Ctrl-C stops everything)"]
     logins = demo_logins()

@@ -53,6 +53,10 @@ INSTALLED_APPS = [
     "template_partials",
     "partners",
     "monitoring",
+    "monitoring.dashboard",
+    "monitoring.notifications",
+    "monitoring.headers",
+    "secmail.demo",
 ]
 
 MIDDLEWARE = [

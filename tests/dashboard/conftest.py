@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from monitoring import services
+from monitoring import cycles
+from monitoring import store as pipeline_store
 from monitoring.models import CycleDomain, ProbeCycle
 from monitoring.probe import Level
 from partners.models import Kind, MailDomain
@@ -26,8 +27,8 @@ def store(at: datetime, results: list[Any]) -> ProbeCycle:
     cycle = ProbeCycle.objects.create(trigger="manual", started=at)
     domains = MailDomain.objects.filter(name__in=[r.domain for r in results])
     CycleDomain.objects.bulk_create([CycleDomain(cycle=cycle, domain=d) for d in domains])
-    services.domain_results_store(cycle=cycle, results=results)
-    services.cycle_finish_if_done(cycle_id=cycle.pk, now=at)
+    pipeline_store.domain_results_store(cycle=cycle, results=results)
+    cycles.cycle_finish_if_done(cycle_id=cycle.pk, now=at)
     return cycle
 
 

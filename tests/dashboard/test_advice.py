@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import translation
 
-from monitoring.advice import advice_for_domain
+from monitoring.dashboard.advice import advice_for_domain
 from monitoring.models import Certificate, DomainStatus, HostObservation
 from partners.models import MailDomain
 from tests.monitoring.factories import T0

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from monitoring import services
+from monitoring import cycles, store
 from monitoring.probe import Level
 from tests.monitoring.factories import result
 
@@ -88,12 +88,12 @@ def test_it_shows_probe_progress_until_done(page, world, monkeypatch) -> None:
             from monitoring.models import ProbeCycle
 
             cycle = ProbeCycle.objects.get(pk=cycle_id)
-            services.domain_results_store(
+            store.domain_results_store(
                 cycle=cycle,
                 results=[result("alpha.example", Level.ENCRYPTED)],
                 domain_ids=domain_ids,
             )
-            services.cycle_finish_if_done(cycle_id=cycle_id)
+            cycles.cycle_finish_if_done(cycle_id=cycle_id)
 
         threading.Thread(target=run, daemon=True).start()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitoring import enforcement
+from monitoring.dashboard import enforcement
 from monitoring.probe import Level
 from partners.models import Kind
 from partners.services import domain_create, organization_create, partnership_create

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitoring import selectors
+from monitoring.dashboard import selectors as reads
 from monitoring.models import ProbeCycle
 from monitoring.probe import Level
 from tests.dashboard.conftest import store
@@ -62,7 +62,7 @@ def test_it_lists_regressions_and_improvements(client, world) -> None:
 
 def test_it_lists_certificates_expiring_soon(world) -> None:
     # alpha's certificate ends 9 days after T0; "now" is when the test runs, so pin it.
-    overview = selectors.overview(now=T0)
+    overview = reads.overview(now=T0)
     assert [(c.hosts, c.days_left) for c in overview.expiring] == [(("mx.alpha.example",), 9)]
 
 

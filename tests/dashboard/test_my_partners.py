@@ -54,7 +54,7 @@ def test_it_reads_in_a_fixed_number_of_queries(
 
 
 def test_it_pages_many_partners_worst_first(client, world, monkeypatch) -> None:
-    from monitoring import views
+    from monitoring.dashboard.views import partners as views
 
     monkeypatch.setattr(views, "PARTNERS_PER_PAGE", 1)
     unknown = organization_create(name="Echo Mutual", kind=Kind.INSURER, domains=("echo.example",))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from monitoring.received import (
+from monitoring.headers.parser import (
     MAX_HOPS,
     MAX_INPUT_CHARS,
     Hop,
@@ -447,7 +447,7 @@ def test_it_summarizes_hops_with_the_weakest_version() -> None:
 
 
 def test_it_words_each_verdict_through_the_translation_module() -> None:
-    from monitoring.received_messages import VERDICT_MESSAGES, verdict_message
+    from monitoring.headers.wording import VERDICT_MESSAGES, verdict_message
 
     assert set(VERDICT_MESSAGES) == {"no-hops", "no-tls-stated", "all-tls", "some-tls"}
     message = str(verdict_message(summarize(hops_of("no_tls.txt"))))
@@ -455,4 +455,4 @@ def test_it_words_each_verdict_through_the_translation_module() -> None:
 
 
 def test_it_imports_without_django() -> None:
-    assert django_modules_loaded_by("monitoring.received") == []
+    assert django_modules_loaded_by("monitoring.headers.parser") == []

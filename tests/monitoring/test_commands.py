@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from django.core.management import CommandError, call_command
 
-from monitoring import services
+from monitoring import store
 from monitoring.models import CycleDomain, ProbeCycle
 from tests.monitoring.factories import T0, organization, result
 
@@ -29,7 +29,7 @@ def inline_worker(sent_batches, monkeypatch):  # noqa: ANN201
     from monitoring import tasks
 
     monkeypatch.setattr(
-        services,
+        store,
         "probe_domains",
         lambda names, config: [
             result(name, "plaintext" if name.startswith("b.") else "verified") for name in names
@@ -38,7 +38,7 @@ def inline_worker(sent_batches, monkeypatch):  # noqa: ANN201
     monkeypatch.setattr(
         tasks.probe_batch,
         "delay",
-        lambda cycle_id, ids: services.cycle_batch_run(cycle_id=cycle_id, domain_ids=ids),
+        lambda cycle_id, ids: store.cycle_batch_run(cycle_id=cycle_id, domain_ids=ids),
     )
 
 
@@ -89,7 +89,7 @@ class TestExportStatus:
         CycleDomain.objects.bulk_create(
             [CycleDomain(cycle=cycle, domain=d) for d in MailDomain.objects.all()]
         )
-        services.domain_results_store(
+        store.domain_results_store(
             cycle=cycle,
             results=[
                 result("a.example", warnings=("cert-expiring", "no-downgrade-protection")),

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from monitoring import services
+from monitoring import cycles, store
 from monitoring.models import (
     Certificate,
     CycleDomain,
@@ -36,7 +36,7 @@ def org():  # noqa: ANN201
 def test_it_stores_statuses_and_first_changes(org) -> None:
     one, two = org.domains.order_by("name")
     cycle = _cycle(one, two)
-    outcome = services.domain_results_store(
+    outcome = store.domain_results_store(
         cycle=cycle,
         results=[result("alpha-mail.example", "encrypted"), result("alpha.example")],
     )
@@ -58,8 +58,8 @@ def test_it_stores_statuses_and_first_changes(org) -> None:
 def test_it_stores_a_batch_once_however_often_it_runs(org) -> None:
     cycle = _cycle(*org.domains.all())
     results = [result("alpha.example"), result("alpha-mail.example")]
-    services.domain_results_store(cycle=cycle, results=results)
-    again = services.domain_results_store(cycle=cycle, results=results)
+    store.domain_results_store(cycle=cycle, results=results)
+    again = store.domain_results_store(cycle=cycle, results=results)
     assert (again.stored, again.skipped) == (0, 2)
     assert StatusChange.objects.count() == 2
     assert HostObservation.objects.count() == 2
@@ -69,12 +69,12 @@ def test_it_stores_a_batch_once_however_often_it_runs(org) -> None:
 
 def test_it_writes_no_change_when_nothing_changed(org) -> None:
     first = _cycle(*org.domains.all())
-    services.domain_results_store(
+    store.domain_results_store(
         cycle=first, results=[result("alpha.example"), result("alpha-mail.example")]
     )
     later = T0 + timedelta(days=1)
     second = _cycle(*org.domains.all())
-    services.domain_results_store(
+    store.domain_results_store(
         cycle=second,
         results=[result("alpha.example", at=later), result("alpha-mail.example", at=later)],
     )
@@ -87,12 +87,12 @@ def test_it_writes_no_change_when_nothing_changed(org) -> None:
 
 
 def test_it_records_level_and_warning_changes(org) -> None:
-    services.domain_results_store(
+    store.domain_results_store(
         cycle=_cycle(*org.domains.all()),
         results=[result("alpha.example"), result("alpha-mail.example")],
     )
     later = T0 + timedelta(days=1)
-    services.domain_results_store(
+    store.domain_results_store(
         cycle=_cycle(*org.domains.all()),
         results=[
             result("alpha.example", "plaintext", at=later),
@@ -117,7 +117,7 @@ def test_it_records_level_and_warning_changes(org) -> None:
 def test_it_stores_a_certificate_once(org) -> None:
     shared = certificate("mx.provider.example", sha="ab" * 32)
     cycle = _cycle(*org.domains.all())
-    services.domain_results_store(
+    store.domain_results_store(
         cycle=cycle,
         results=[
             result("alpha.example", hosts=(("mx1.provider.example", "192.0.2.1"),), cert=shared),
@@ -127,7 +127,7 @@ def test_it_stores_a_certificate_once(org) -> None:
         ],
     )
     later = T0 + timedelta(days=1)
-    services.domain_results_store(
+    store.domain_results_store(
         cycle=_cycle(*org.domains.all()),
         results=[result("alpha.example", at=later, cert=shared)],
     )
@@ -141,7 +141,7 @@ def test_it_stores_a_certificate_once(org) -> None:
 
 def test_it_shares_an_observation_between_domains_of_one_host(org) -> None:
     host = (("mx.provider.example", "192.0.2.7"),)
-    services.domain_results_store(
+    store.domain_results_store(
         cycle=_cycle(*org.domains.all()),
         results=[
             result("alpha.example", hosts=host),
@@ -158,11 +158,11 @@ def test_it_shares_an_observation_between_domains_of_one_host(org) -> None:
 
 def test_it_ignores_a_result_older_than_the_stored_one(org) -> None:
     later = T0 + timedelta(days=1)
-    services.domain_results_store(
+    store.domain_results_store(
         cycle=_cycle(*org.domains.all()), results=[result("alpha.example", at=later)]
     )
     late = _cycle(*org.domains.all())
-    outcome = services.domain_results_store(
+    outcome = store.domain_results_store(
         cycle=late, results=[result("alpha.example", "plaintext", at=T0)]
     )
     assert outcome.stored == 1
@@ -172,7 +172,7 @@ def test_it_ignores_a_result_older_than_the_stored_one(org) -> None:
 
 
 def test_it_leaves_no_mail_domains_out_of_the_organization_level(org) -> None:
-    services.domain_results_store(
+    store.domain_results_store(
         cycle=_cycle(*org.domains.all()),
         results=[result("alpha.example", "partial"), result("alpha-mail.example", "no-mail")],
     )
@@ -181,11 +181,11 @@ def test_it_leaves_no_mail_domains_out_of_the_organization_level(org) -> None:
 
 def test_it_finishes_the_cycle_when_every_domain_is_stored(org) -> None:
     cycle = _cycle(*org.domains.all())
-    services.domain_results_store(cycle=cycle, results=[result("alpha.example")])
-    assert services.cycle_finish_if_done(cycle_id=cycle.pk) == 0
-    services.domain_results_store(cycle=cycle, results=[result("alpha-mail.example", "plaintext")])
-    assert services.cycle_finish_if_done(cycle_id=cycle.pk) == 1
-    assert services.cycle_finish_if_done(cycle_id=cycle.pk) == 0
+    store.domain_results_store(cycle=cycle, results=[result("alpha.example")])
+    assert cycles.cycle_finish_if_done(cycle_id=cycle.pk) == 0
+    store.domain_results_store(cycle=cycle, results=[result("alpha-mail.example", "plaintext")])
+    assert cycles.cycle_finish_if_done(cycle_id=cycle.pk) == 1
+    assert cycles.cycle_finish_if_done(cycle_id=cycle.pk) == 0
     cycle.refresh_from_db()
     assert cycle.finished is not None
     assert cycle.counts == {"verified": 1, "plaintext": 1}
@@ -202,7 +202,7 @@ def test_it_stores_what_a_hostile_server_sent(org) -> None:
         extensions=("PIPE\x00LINING",),
     )
     garbage = replace(garbage, mx=(replace(garbage.mx[0], addresses=(address,)),))
-    services.domain_results_store(cycle=_cycle(*org.domains.all()), results=[garbage])
+    store.domain_results_store(cycle=_cycle(*org.domains.all()), results=[garbage])
     observation = HostObservation.objects.get()
     assert "\x00" not in observation.smtp_reply
     assert observation.smtp_reply.startswith("\ufffd\x01binary")
@@ -214,20 +214,20 @@ def test_it_gives_up_on_a_result_the_database_refuses(org, monkeypatch) -> None:
     from django.db import DataError
 
     cycle = _cycle(*org.domains.all())
-    real = services.domain_results_store
+    real = store.domain_results_store
 
     def refuse_alpha(*, cycle, results, domain_ids=None):  # noqa: ANN202
         if any(r.domain == "alpha.example" for r in results):
             raise DataError("refused")
         return real(cycle=cycle, results=results, domain_ids=domain_ids)
 
-    monkeypatch.setattr(services, "domain_results_store", refuse_alpha)
+    monkeypatch.setattr(store, "domain_results_store", refuse_alpha)
     monkeypatch.setattr(
-        services,
+        store,
         "probe_domains",
         lambda names, config: [result(name) for name in names],
     )
-    outcome = services.cycle_batch_run(
+    outcome = store.cycle_batch_run(
         cycle_id=cycle.pk, domain_ids=list(org.domains.values_list("pk", flat=True)), config=None
     )
     assert outcome.stored == 1

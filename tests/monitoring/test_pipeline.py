@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from monitoring import services
+from monitoring import cycles
 from monitoring.models import (
     Certificate,
     CycleDomain,
@@ -147,7 +147,7 @@ def test_it_runs_cycles_on_a_real_worker(
     start_worker, industry: dict[str, int], pipeline_lab: LabHandle
 ) -> None:
     worker = start_worker()
-    cycle = services.cycle_start(size=10)
+    cycle = cycles.cycle_start(size=10)
     assert cycle.total == len(industry)
     cycle = _wait_finished(cycle.pk)
     assert cycle.done == cycle.total, worker.tail()
@@ -178,7 +178,7 @@ def test_it_runs_cycles_on_a_real_worker(
     assert certificates == len(seen) > 10
 
     # Nothing changed in the lab: a second cycle writes no change and no new certificate.
-    second = _wait_finished(services.cycle_start(size=10).pk)
+    second = _wait_finished(cycles.cycle_start(size=10).pk)
     assert second.done == second.total == len(industry)
     assert StatusChange.objects.count() == len(industry)
     assert Certificate.objects.count() == certificates
@@ -187,7 +187,7 @@ def test_it_runs_cycles_on_a_real_worker(
 
     # The lab swaps one server's certificate for an expired one: exactly one change.
     pipeline_lab.client().set_cert("verified-rsa", "expired")
-    third = _wait_finished(services.cycle_start(size=10).pk)
+    third = _wait_finished(cycles.cycle_start(size=10).pk)
     assert third.done == len(industry)
     new = list(StatusChange.objects.filter(cycle=third))
     assert [(c.domain_id, c.from_level, c.to_level) for c in new] == [
@@ -203,7 +203,7 @@ def test_it_completes_a_cycle_after_the_worker_is_killed(
 
     worker = start_worker()
     # Small batches, so that the cycle is many tasks long and the kill lands in the middle.
-    cycle = services.cycle_start(size=3)
+    cycle = cycles.cycle_start(size=3)
     deadline = time.monotonic() + CYCLE_TIMEOUT
     while ProbeCycle.objects.get(pk=cycle.pk).done == 0:
         assert time.monotonic() < deadline, worker.tail()

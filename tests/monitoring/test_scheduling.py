@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from monitoring import selectors, services
+from monitoring import cycles, schedule, selectors, store
 from monitoring.models import CycleDomain, DomainStatus, OrganizationStatus, ProbeCycle
+from partners import access
 from partners.models import MailDomain
 from tests.monitoring.factories import organization, result
 
@@ -20,7 +21,7 @@ NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 def _probe(cycle_id: int, domain_ids: list[int], at: datetime, **hosts: str) -> None:
     """Store a verified result for each domain, as a worker would."""
     names = dict(MailDomain.objects.filter(pk__in=domain_ids).values_list("pk", "name"))
-    services.domain_results_store(
+    store.domain_results_store(
         cycle=ProbeCycle.objects.get(pk=cycle_id),
         results=[
             result(
@@ -35,13 +36,13 @@ def _probe(cycle_id: int, domain_ids: list[int], at: datetime, **hosts: str) -> 
 class TestWindows:
     def test_it_spreads_slots_by_mx_host_and_keeps_them_stable(self, settings) -> None:
         settings.SECMAIL_CYCLE_HOURS = 24
-        start = services.window_start(NOW)
+        start = schedule.window_start(NOW)
         assert start == datetime(2026, 11, 20, tzinfo=UTC)
-        phases = {services.schedule_phase(f"mx{i}.example") for i in range(200)}
+        phases = {schedule.schedule_phase(f"mx{i}.example") for i in range(200)}
         assert len(phases) > 190
         assert all(timedelta(0) <= p < timedelta(hours=24) for p in phases)
-        assert services.schedule_phase("mx.a.example") == services.schedule_phase("mx.a.example")
-        due = services.next_due(NOW, "mx.a.example")
+        assert schedule.schedule_phase("mx.a.example") == schedule.schedule_phase("mx.a.example")
+        due = schedule.next_due(NOW, "mx.a.example")
         assert start + timedelta(hours=24) <= due < start + timedelta(hours=48)
 
 
@@ -61,7 +62,7 @@ class TestCycleStart:
                 for d in org.domains.all()
             ]
         )
-        cycle = services.cycle_start()
+        cycle = cycles.cycle_start()
         assert cycle.total == 4
         names = dict(MailDomain.objects.values_list("pk", "name"))
         assert [sorted(names[pk] for pk in batch) for _, batch in sent_batches] == [
@@ -74,25 +75,25 @@ class TestCycleStart:
         organization("A", "a.example", "b.example")
         organization("B", "c.example").__class__.objects.filter(name="B").update(active=False)
         MailDomain.objects.filter(name="b.example").update(active=False)
-        cycle = services.cycle_start()
+        cycle = cycles.cycle_start()
         assert cycle.total == 1
         assert [len(batch) for _, batch in sent_batches] == [1]
 
     def test_it_finishes_an_empty_cycle_at_once(self, sent_batches) -> None:
-        cycle = services.cycle_start()
+        cycle = cycles.cycle_start()
         assert cycle.finished is not None
         assert sent_batches == []
 
     def test_it_reports_progress(self, sent_batches) -> None:
         organization("A", "a.example", "b.example")
-        cycle = services.cycle_start()
+        cycle = cycles.cycle_start()
         cycle_id, batch = sent_batches[0]
         _probe(cycle_id, batch[:1], NOW)
         progress = selectors.cycle_progress(cycle_id=cycle.pk)
         assert (progress.done, progress.total, progress.percent) == (1, 2, 50)
         assert progress.finished is None
         _probe(cycle_id, batch[1:], NOW)
-        services.cycle_finish_if_done(cycle_id=cycle.pk)
+        cycles.cycle_finish_if_done(cycle_id=cycle.pk)
         progress = selectors.cycle_progress(cycle_id=cycle.pk)
         assert progress.finished is not None
         assert progress.counts == {"verified": 2}
@@ -102,95 +103,93 @@ class TestTick:
     def test_it_sends_new_domains_then_each_at_its_slot(self, sent_batches, settings) -> None:
         settings.SECMAIL_CYCLE_HOURS = 24
         organization("A", "a.example", "b.example")
-        report = services.cycle_tick(now=NOW)
+        report = cycles.cycle_tick(now=NOW)
         assert (report.added, report.enqueued) == (2, 2)
         cycle = ProbeCycle.objects.get(pk=report.cycle_id)
         assert (cycle.trigger, cycle.window_start, cycle.total) == (
             "schedule",
-            services.window_start(NOW),
+            schedule.window_start(NOW),
             2,
         )
         # Sent once: the next tick neither adds nor resends while the batch is on its way.
-        assert services.cycle_tick(now=NOW + timedelta(minutes=5)).enqueued == 0
+        assert cycles.cycle_tick(now=NOW + timedelta(minutes=5)).enqueued == 0
         cycle_id, batch = sent_batches[0]
         _probe(cycle_id, batch, NOW + timedelta(minutes=6))
-        assert services.cycle_tick(now=NOW + timedelta(minutes=10)).added == 0
+        assert cycles.cycle_tick(now=NOW + timedelta(minutes=10)).added == 0
         # Each domain is due again at its own slot in the next window, not before.
         due = dict(DomainStatus.objects.values_list("domain__name", "next_due_at"))
         first, second = sorted(due.values())
-        tomorrow = services.window_start(NOW) + timedelta(hours=24)
+        tomorrow = schedule.window_start(NOW) + timedelta(hours=24)
         assert tomorrow <= first
-        report = services.cycle_tick(now=first)
+        report = cycles.cycle_tick(now=first)
         assert report.added == 1
         assert ProbeCycle.objects.get(pk=report.cycle_id).window_start == tomorrow
-        assert services.cycle_tick(now=second).added == (0 if first == second else 1)
+        assert cycles.cycle_tick(now=second).added == (0 if first == second else 1)
 
     def test_it_finishes_a_scheduled_cycle_when_its_window_ends(self, sent_batches) -> None:
         organization("A", "a.example")
-        report = services.cycle_tick(now=NOW)
+        report = cycles.cycle_tick(now=NOW)
         cycle_id, batch = sent_batches[0]
         _probe(cycle_id, batch, NOW + timedelta(minutes=1))
-        assert services.cycle_tick(now=NOW + timedelta(minutes=5)).finished == 0
-        end = services.window_start(NOW) + timedelta(hours=24)
-        assert services.cycle_tick(now=end + timedelta(minutes=1)).finished == 1
+        assert cycles.cycle_tick(now=NOW + timedelta(minutes=5)).finished == 0
+        end = schedule.window_start(NOW) + timedelta(hours=24)
+        assert cycles.cycle_tick(now=end + timedelta(minutes=1)).finished == 1
         assert ProbeCycle.objects.get(pk=report.cycle_id).counts == {"verified": 1}
 
     def test_it_resends_the_batches_of_a_stalled_cycle(self, sent_batches) -> None:
         organization("A", "a.example", "b.example", "c.example")
-        cycle = services.cycle_start()
+        cycle = cycles.cycle_start()
         cycle_id, batch = sent_batches[0]
         _probe(cycle_id, batch[:1], timezone.now())  # then the worker died
         started = ProbeCycle.objects.get(pk=cycle.pk).progressed_at
         sent_batches.clear()
         # Not stalled yet: still moving within the limit.
-        services.cycle_tick(
-            now=started + timedelta(minutes=10), stalled_after=timedelta(minutes=30)
-        )
+        cycles.cycle_tick(now=started + timedelta(minutes=10), stalled_after=timedelta(minutes=30))
         assert sent_batches == []
         later = started + timedelta(minutes=31)
-        report = services.cycle_tick(now=later, stalled_after=timedelta(minutes=30))
+        report = cycles.cycle_tick(now=later, stalled_after=timedelta(minutes=30))
         assert report.enqueued == 2
         assert sorted(pk for _, b in sent_batches for pk in b) == sorted(batch[1:])
         _probe(cycle_id, batch, later)  # the first domain is skipped: already stored
         assert CycleDomain.objects.filter(cycle=cycle, processed_at__isnull=True).count() == 0
-        assert services.cycle_tick(now=later).finished == 1
+        assert cycles.cycle_tick(now=later).finished == 1
 
 
 class TestReprobe:
     def test_it_limits_reprobes_to_one_per_five_minutes(self, sent_batches, personas) -> None:
         org = personas.alices_org
-        first = services.organization_reprobe(organization=org, requested_by=personas.alice)
+        first = cycles.organization_reprobe(organization=org, requested_by=personas.alice)
         assert (first.trigger, first.total, first.organization) == ("single", 1, org)
-        with pytest.raises(services.ReprobeTooSoon) as excinfo:
-            services.organization_reprobe(organization=org, requested_by=personas.staff)
+        with pytest.raises(cycles.ReprobeTooSoon) as excinfo:
+            cycles.organization_reprobe(organization=org, requested_by=personas.staff)
         assert timedelta(minutes=4) < excinfo.value.retry_after <= timedelta(minutes=5)
         # Another organization has its own limit.
-        services.organization_reprobe(organization=personas.charlies_org)
+        cycles.organization_reprobe(organization=personas.charlies_org)
         OrganizationStatus.objects.filter(pk=org.pk).update(
             last_manual_probe_at=first.started - timedelta(minutes=5)
         )
-        services.organization_reprobe(organization=org)
+        cycles.organization_reprobe(organization=org)
         assert len(sent_batches) == 3
 
     def test_it_lets_staff_and_admins_reprobe(self, personas) -> None:
         org = personas.alices_org
-        assert selectors.can_reprobe(user=personas.alice, organization=org)
-        assert selectors.can_reprobe(user=personas.staff, organization=org)
-        assert not selectors.can_reprobe(user=personas.bob, organization=org)
-        assert not selectors.can_reprobe(user=personas.charlie, organization=org)
+        assert access.can_reprobe(user=personas.alice, organization=org)
+        assert access.can_reprobe(user=personas.staff, organization=org)
+        assert not access.can_reprobe(user=personas.bob, organization=org)
+        assert not access.can_reprobe(user=personas.charlie, organization=org)
 
 
 def test_it_prunes_old_observations_but_keeps_history(sent_batches, settings) -> None:
     from monitoring.models import Certificate, HostObservation, StatusChange
 
     organization("A", "a.example")
-    cycle = services.cycle_start()
+    cycle = cycles.cycle_start()
     _probe(cycle.pk, sent_batches[0][1], NOW - timedelta(days=100))
-    services.cycle_finish_if_done(cycle_id=cycle.pk, now=NOW - timedelta(days=100))
-    cycle2 = services.cycle_start()
+    cycles.cycle_finish_if_done(cycle_id=cycle.pk, now=NOW - timedelta(days=100))
+    cycle2 = cycles.cycle_start()
     _probe(cycle2.pk, sent_batches[1][1], NOW - timedelta(days=1))
     assert HostObservation.objects.count() == 2
-    assert services.observations_prune(now=NOW, keep_days=90) == 1
+    assert store.observations_prune(now=NOW, keep_days=90) == 1
     assert list(HostObservation.objects.values_list("cycle", flat=True)) == [cycle2.pk]
     assert StatusChange.objects.count() == 1
     assert Certificate.objects.count() == 1

@@ -6,12 +6,11 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from monitoring import selectors, services
+from monitoring import selectors, store
+from monitoring.levels import NOT_CHECKED
 from monitoring.models import CycleDomain, ProbeCycle
 from monitoring.probe import Level
-from monitoring.selectors import NOT_CHECKED, MatrixFilters
 from partners.models import Kind, Organization
-from partners.services import membership_set, partnership_create
 from tests.monitoring.factories import T0, organization, result
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +24,7 @@ def _store(at: datetime, **levels_by_domain: str) -> None:
 
     domains = MailDomain.objects.filter(name__in=names)
     CycleDomain.objects.bulk_create([CycleDomain(cycle=cycle, domain=d) for d in domains])
-    services.domain_results_store(
+    store.domain_results_store(
         cycle=cycle, results=[result(name, level, at=at) for name, level in names.items()]
     )
 
@@ -132,93 +131,6 @@ class TestRollout:
         with django_assert_num_queries(3):
             selectors.rollout(at=date(2026, 11, 5))
 
-    def test_it_finds_regressions(self, world) -> None:
-        found = selectors.regressions(since=date(2026, 11, 3), until=date(2026, 11, 5))
-        assert [(r.organization_id, r.before, r.after) for r in found] == [
-            (world["A"].pk, Level.VERIFIED, Level.PARTIAL)
-        ]
-
-
-class TestPartnerMatrix:
-    @pytest.fixture
-    def industry(self, personas) -> list[Organization]:
-        """Alice's organization partners with 12 others; they partner among themselves too."""
-        others = [
-            organization(
-                f"Org {i:02d}", f"org{i}.example", kind=Kind.INSURER if i % 3 else Kind.BROKERAGE
-            )
-            for i in range(12)
-        ]
-        for i, other in enumerate(others):
-            partnership_create(personas.alices_org, other)
-            partnership_create(other, others[(i + 1) % len(others)])
-        partnership_create(personas.charlies_org, others[0])
-        levels = ["verified", "encrypted", "partial", "plaintext"]
-        _store(
-            T0,
-            alpha_example="verified",
-            **{f"org{i}_example": levels[i % 4] for i in range(12)},
-        )
-        return others
-
-    def test_it_shows_staff_every_pair_in_two_queries(
-        self, personas, industry, django_assert_max_num_queries
-    ) -> None:
-        with django_assert_max_num_queries(2):
-            matrix = selectors.partner_matrix(viewer=personas.staff, filters=MatrixFilters())
-        assert len(matrix.pairs) == 12 + 12 + 1
-        assert len(matrix.organizations) == 14
-        cell = matrix.cell(industry[1].pk, personas.alices_org.pk)
-        assert cell.level == Level.ENCRYPTED
-        assert cell.policy == "c"
-        # Charlie Insurance was never probed: its pair is not checked.
-        assert matrix.cell(personas.charlies_org.pk, industry[0].pk).level is None
-
-    def test_it_shows_a_member_only_their_pairs(
-        self, personas, industry, django_assert_max_num_queries
-    ) -> None:
-        with django_assert_max_num_queries(2):
-            matrix = selectors.partner_matrix(viewer=personas.bob, filters=MatrixFilters())
-        assert len(matrix.pairs) == 12
-        assert all(personas.alices_org.pk in (p.a.id, p.b.id) for p in matrix.pairs)
-        assert matrix.counts() == {"verified": 3, "encrypted": 3, "partial": 3, "plaintext": 3}
-        charlie_view = selectors.partner_matrix(viewer=personas.charlie)
-        assert len(charlie_view.pairs) == 1
-
-    def test_it_filters(self, personas, industry) -> None:
-        staff = personas.staff
-        by_level = selectors.partner_matrix(viewer=staff, filters=MatrixFilters(level="verified"))
-        assert {p.level for p in by_level.pairs} == {Level.VERIFIED}
-        assert len(by_level.pairs) == 3
-        focus = industry[5]
-        around = selectors.partner_matrix(
-            viewer=staff, filters=MatrixFilters(organization=focus.pk)
-        )
-        assert len(around.pairs) == 3  # alice's org and its two neighbours
-        unchecked = selectors.partner_matrix(viewer=staff, filters=MatrixFilters(level=NOT_CHECKED))
-        assert len(unchecked.pairs) == 1
-        insurers = selectors.partner_matrix(viewer=staff, filters=MatrixFilters(kind="insurer"))
-        assert all("insurer" in (p.a.kind, p.b.kind) for p in insurers.pairs)
-        assert len(insurers.pairs) < 25
-
-    def test_it_stays_bounded_as_the_industry_grows(
-        self, personas, industry, django_assert_max_num_queries
-    ) -> None:
-        more = [organization(f"More {i:02d}", f"more{i}.example") for i in range(40)]
-        for i, other in enumerate(more):
-            partnership_create(other, more[(i + 7) % len(more)])
-            membership_set(user=personas.bob, organization=other)
-        with django_assert_max_num_queries(2):
-            matrix = selectors.partner_matrix(viewer=personas.staff)
-        assert len(matrix.pairs) == 25 + 40
-        with django_assert_max_num_queries(2):
-            assert len(selectors.partner_matrix(viewer=personas.bob).pairs) == 12 + 40
-
-    def test_it_shows_nothing_to_anonymous_users(self) -> None:
-        from django.contrib.auth.models import AnonymousUser
-
-        assert selectors.partner_matrix(viewer=AnonymousUser()).pairs == ()
-
 
 class TestDomains:
     def test_it_lists_an_organizations_domains_with_what_was_observed(
@@ -230,7 +142,7 @@ class TestDomains:
         CycleDomain.objects.bulk_create(
             [CycleDomain(cycle=cycle, domain=d) for d in org.domains.all()]
         )
-        services.domain_results_store(
+        store.domain_results_store(
             cycle=cycle,
             results=[
                 result("a1.example", hosts=shared),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitoring import services, tasks
+from monitoring import cycles, store, tasks
 from monitoring.models import DomainStatus, ProbeCycle
 from secmail.celery import app
 from tests.monitoring.factories import organization, result
@@ -37,10 +37,10 @@ def test_it_owns_limits_and_late_acks() -> None:
 @pytest.mark.django_db
 def test_it_runs_a_batch(sent_batches, monkeypatch) -> None:
     monkeypatch.setattr(
-        services, "probe_domains", lambda names, config: [result(name) for name in names]
+        store, "probe_domains", lambda names, config: [result(name) for name in names]
     )
     organization("A", "a.example", "b.example")
-    cycle = services.cycle_start()
+    cycle = cycles.cycle_start()
     [(cycle_id, batch)] = sent_batches
     outcome = tasks.probe_batch.apply(args=(cycle_id, batch)).get()
     assert outcome == {"stored": 2, "skipped": 0, "changes": 2}

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
-from monitoring import notify_tasks
 from monitoring.models import CycleDomain, ProbeCycle
+from monitoring.notifications import tasks as notify_tasks
 from monitoring.probe import DomainResult
 from partners.models import Contact, Organization
 from tests.notifications.smtp_sink import SmtpSink
@@ -60,13 +60,13 @@ def sink() -> Iterator[SmtpSink]:
 
 def store(organization: Organization, results: list[DomainResult]) -> ProbeCycle:
     """Store results for the organization's domains as one cycle would (alerts hook included)."""
-    from monitoring import services
+    from monitoring import store as pipeline_store
 
     cycle = ProbeCycle.objects.create(trigger="manual", total=len(results))
     CycleDomain.objects.bulk_create(
         [CycleDomain(cycle=cycle, domain=domain) for domain in organization.domains.all()]
     )
-    services.domain_results_store(cycle=cycle, results=results)
+    pipeline_store.domain_results_store(cycle=cycle, results=results)
     return cycle
 
 

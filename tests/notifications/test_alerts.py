@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from monitoring import alerts
-from monitoring.models import OutboxMessage, ProbeCycle
+from monitoring.models import ProbeCycle
+from monitoring.notifications import alerts
+from monitoring.notifications.models import OutboxMessage
 from monitoring.probe import Level
 from partners.models import Contact
 from tests.monitoring.factories import T0, certificate, organization, result

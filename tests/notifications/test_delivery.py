@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 
-from monitoring import alerts, digests, outbox
+from monitoring.notifications import alerts, digests, outbox
 from monitoring.probe import Level
 from partners.models import Contact
 from tests.monitoring.factories import T0, certificate, organization, result

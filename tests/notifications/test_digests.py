@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from monitoring import digests
-from monitoring.models import OrganizationStatus, OutboxMessage
+from monitoring.models import OrganizationStatus
+from monitoring.notifications import digests
+from monitoring.notifications.models import OutboxMessage
 from monitoring.probe import Level
 from partners.models import Contact
 from partners.services import partnership_create

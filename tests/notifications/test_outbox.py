@@ -9,9 +9,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from monitoring import outbox
-from monitoring.models import OutboxMessage
-from monitoring.outbox import Outgoing, Rendered
+from monitoring.notifications import outbox
+from monitoring.notifications.models import OutboxMessage
+from monitoring.notifications.outbox import Outgoing, Rendered
 from tests.notifications.smtp_sink import SmtpSink
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from monitoring import digests, outbox
+from monitoring.notifications import digests, outbox
 from monitoring.probe import Level
 from partners.models import Contact, Organization
 from tests.monitoring.factories import T0, organization, result

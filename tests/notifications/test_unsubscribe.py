@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from monitoring.outbox import list_headers, unsubscribe_token
+from monitoring.notifications.outbox import list_headers, unsubscribe_token
 from partners.models import Contact
 from tests.monitoring.factories import organization
 from tests.notifications.conftest import SITE, contact

@@ -7,7 +7,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from monitoring import selectors, services
+from monitoring import cycles, selectors
 from monitoring.models import ProbeCycle
 from partners.models import Organization
 
@@ -39,7 +39,7 @@ class Command(BaseCommand):
             if organization is None:
                 raise CommandError(f"no organization with slug {slug!r}")
         # An operator at the console is not rate-limited like a re-probe asked for on the web.
-        cycle = services.cycle_start(
+        cycle = cycles.cycle_start(
             trigger=ProbeCycle.Trigger.SINGLE if organization else ProbeCycle.Trigger.MANUAL,
             organization=organization,
             size=options["batch_size"],  # type: ignore[arg-type]

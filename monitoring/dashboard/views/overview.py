@@ -1,0 +1,49 @@
+"""The staff landing page: the rollout overview, and the organizations CSV."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_safe
+
+from monitoring import selectors
+from monitoring.dashboard import selectors as reads
+from monitoring.dashboard.views.common import LEVEL_KEYS, csv_response
+from partners.models import Kind
+from partners.views import staff_required
+
+
+@require_safe
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Staff land on the rollout overview; members on their partners."""
+    if not request.user.is_staff:
+        return redirect("my-partners")
+    overview = reads.overview()
+    kinds = []
+    for kind, label in Kind.choices:
+        counts = overview.by_kind.get(kind, {})
+        if counts or kind != Kind.OTHER:
+            rows = [(key, counts.get(key, 0)) for key in LEVEL_KEYS]
+            kinds.append((label, rows, sum(counts.values())))
+    return render(request, "dashboard/overview.html", {"overview": overview, "kinds": kinds})
+
+
+@require_safe
+@login_required
+@staff_required
+def organizations_export(request: HttpRequest) -> StreamingHttpResponse:
+    def rows() -> object:
+        yield ["organization", "domain", "level", "warnings", "checked_at", "since"]
+        for row in selectors.status_export_rows():
+            yield [
+                row.organization,
+                row.domain or "",
+                row.level,
+                " ".join(row.warnings),
+                row.checked_at.isoformat() if row.checked_at else "",
+                row.since.isoformat() if row.since else "",
+            ]
+
+    return csv_response("organizations", rows())

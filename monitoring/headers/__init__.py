@@ -1,0 +1,1 @@
+"""The Received-header analyzer: a parser of pasted headers, its wording, its page and command."""

@@ -1,0 +1,1 @@
+"""Notifications: the outbox, digests and alerts to IT contacts and staff, and unsubscribing."""

@@ -1,0 +1,17 @@
+"""Django app configuration of notifications; it listens to the pipeline's batch_stored signal."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class NotificationsConfig(AppConfig):
+    name = "monitoring.notifications"
+    label = "notifications"
+    verbose_name = "Notifications"
+
+    def ready(self) -> None:
+        from monitoring.notifications import alerts
+        from monitoring.signals import batch_stored
+
+        batch_stored.connect(alerts.on_batch_stored, dispatch_uid="notifications-alerts")
