@@ -1,4 +1,4 @@
-"""Which organizations a user may see; every view fetches organizations through here."""
+"""Who may see and do what: the only module that reads memberships to decide permission."""
 
 from __future__ import annotations
 
@@ -95,8 +95,22 @@ def visible_pairs(
     return partnerships
 
 
-def can_reprobe(*, user: User, organization: Organization) -> bool:
-    """Staff, or an admin of the organization, may ask for a re-probe."""
+def own_organizations(user: User) -> QuerySet[Organization]:
+    """The organizations the user is a member of (for staff too: only their own memberships)."""
+    if not user.is_authenticated:
+        return Organization.objects.none()
+    return Organization.objects.filter(memberships__user=user)
+
+
+def is_member(user: User, organization: Organization) -> bool:
+    """Staff, or a member of the organization: who sees it in full (advice, history)."""
+    if not user.is_authenticated:
+        return False
+    return user.is_staff or Membership.objects.filter(user=user, organization=organization).exists()
+
+
+def is_organization_admin(user: User, organization: Organization) -> bool:
+    """Staff, or an admin of the organization: who may act for it."""
     if not user.is_authenticated:
         return False
     if user.is_staff:
@@ -104,3 +118,31 @@ def can_reprobe(*, user: User, organization: Organization) -> bool:
     return Membership.objects.filter(
         user=user, organization=organization, role=Membership.Role.ADMIN
     ).exists()
+
+
+def can_reprobe(*, user: User, organization: Organization) -> bool:
+    """Who may ask for a re-probe of the organization."""
+    return is_organization_admin(user, organization)
+
+
+def can_manage_contacts(*, user: User, organization: Organization) -> bool:
+    """Who may add, edit and remove the organization's contacts."""
+    return is_organization_admin(user, organization)
+
+
+def get_pair_for_user(user: User, a: str, b: str) -> tuple[Organization, Organization]:
+    """Both organizations of a partnership the user may look at (staff, or a member of one).
+
+    Http404 for anything else: unknown slugs, a pair that is not a partnership, or a pair
+    of two organizations the user is not a member of.
+    """
+    left = get_visible_organization(user, a)
+    right = get_visible_organization(user, b)
+    if not user.is_staff:
+        own = set(own_organizations(user).values_list("pk", flat=True))
+        if not own & {left.pk, right.pk}:
+            raise Http404("No such pair.")
+    low, high = sorted((left.pk, right.pk))
+    if low == high or not Partnership.objects.filter(org_a_id=low, org_b_id=high).exists():
+        raise Http404("No such pair.")
+    return left, right

@@ -205,7 +205,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
-# The probe (see DESIGN.md, "The probe interface"): names and defaults are a public contract.
+# The probe (docs/probe.md): names and defaults are a public contract.
 SECMAIL_DNS_RESOLVERS = env_resolvers("SECMAIL_DNS_RESOLVERS")  # [] means the system resolver
 SECMAIL_CA_BUNDLE = env_file("SECMAIL_CA_BUNDLE")  # None means certifi's Mozilla bundle
 SECMAIL_SMTP_PORT = env_port("SECMAIL_SMTP_PORT", 25)

@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 from monitoring.models import DomainStatus, HostObservation
 
 # Certificates closer than this to expiry get a "renew it" advice: the window of the probe's
-# cert-expiring warning (DESIGN.md), so pages, digests and the verdict agree.
+# cert-expiring warning (docs/levels.md), so pages, digests and the verdict agree.
 from monitoring.probe.grading import EXPIRING_DAYS
 
 

@@ -105,7 +105,7 @@ def postfix_policy(plan: EnforcementPlan) -> str:
     )
     width = max((len(p.domain) for p in plan.ready), default=0) + 2
     for partner in plan.verified:
-        # The certificate is checked against the MX host names as published (DESIGN.md).
+        # The certificate is checked against the MX host names as published (docs/levels.md).
         match = ":".join(partner.mx_hosts) or partner.domain
         lines.append(f"{partner.domain.ljust(width)}secure match={match}")
     for partner in plan.encrypted:

@@ -11,7 +11,8 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self) -> None:
-        from monitoring.notifications import alerts
+        # Importing tasks registers them in every process, so services enqueue them by name.
+        from monitoring.notifications import alerts, tasks  # noqa: F401
         from monitoring.signals import batch_stored
 
         batch_stored.connect(alerts.on_batch_stored, dispatch_uid="notifications-alerts")

@@ -62,3 +62,45 @@ def test_it_lets_partners_look_at_each_other(personas) -> None:
         get_visible_organization(personas.charlie, personas.alices_org.slug)
     partnership_create(personas.alices_org, personas.charlies_org)
     assert get_visible_organization(personas.charlie, personas.alices_org.slug)
+
+
+def test_it_tells_members_from_partners_and_admins_from_viewers(personas) -> None:
+    from partners import access
+
+    partnership_create(personas.alices_org, personas.charlies_org)
+    alpha, charlie_org = personas.alices_org, personas.charlies_org
+    assert access.is_member(personas.bob, alpha)
+    assert not access.is_member(personas.charlie, alpha)  # a partner, not a member
+    assert access.is_member(personas.staff, alpha)
+    assert not access.is_member(AnonymousUser(), alpha)
+    assert access.is_organization_admin(personas.alice, alpha)
+    assert not access.is_organization_admin(personas.bob, alpha)
+    assert not access.is_organization_admin(personas.alice, charlie_org)
+    assert access.can_manage_contacts(user=personas.staff, organization=charlie_org)
+    assert access.can_reprobe(user=personas.alice, organization=alpha)
+    assert not access.can_reprobe(user=AnonymousUser(), organization=alpha)
+    assert list(access.own_organizations(personas.bob)) == [alpha]
+    assert not access.own_organizations(personas.staff).exists()
+
+
+def test_it_gets_a_pair_only_for_its_members_and_staff(personas) -> None:
+    from partners import access
+
+    alpha, charlie_org = personas.alices_org, personas.charlies_org
+    other = organization_create(name="Delta Mutual")
+    with pytest.raises(Http404):  # not a partnership yet
+        access.get_pair_for_user(personas.staff, alpha.slug, charlie_org.slug)
+    partnership_create(alpha, charlie_org)
+    partnership_create(charlie_org, other)
+    assert access.get_pair_for_user(personas.bob, alpha.slug, charlie_org.slug) == (
+        alpha,
+        charlie_org,
+    )
+    assert access.get_pair_for_user(personas.staff, charlie_org.slug, other.slug) == (
+        charlie_org,
+        other,
+    )
+    with pytest.raises(Http404):  # bob sees charlie's org as a partner, but not its pairs
+        access.get_pair_for_user(personas.bob, charlie_org.slug, other.slug)
+    with pytest.raises(Http404):
+        access.get_pair_for_user(personas.bob, alpha.slug, alpha.slug)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
@@ -14,16 +14,11 @@ from monitoring.dashboard.advice import advice_for_domain
 from monitoring.dashboard.forms import MatrixFilterForm
 from monitoring.dashboard.views.common import csv_response, level_counts
 from monitoring.levels import level_key
-from partners.access import (
-    get_visible_organization,
-    member_organizations,
-)
+from partners.access import get_pair_for_user
 from partners.models import Organization
 from partners.views import staff_required
 
 MATRIX_ROWS_PER_PAGE = 50
-# A large insurer has thousands of partners: a page of them, worst first, reads faster.
-PARTNERS_PER_PAGE = 100
 
 
 @require_safe
@@ -65,19 +60,6 @@ def matrix(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _pair_sides(request: HttpRequest, a: str, b: str) -> tuple[Organization, Organization]:
-    """Both organizations of a partnership the user may look at (staff, or a member of one)."""
-    left = get_visible_organization(request.user, a)
-    right = get_visible_organization(request.user, b)
-    if not request.user.is_staff:
-        own = set(member_organizations(request.user).values_list("pk", flat=True))
-        if not own & {left.pk, right.pk}:
-            raise Http404("No such pair.")
-    if left.pk == right.pk or not selectors.is_partnership(left, right):
-        raise Http404("No such pair.")
-    return left, right
-
-
 def _side(organization: Organization) -> dict[str, object]:
     statuses = selectors.organization_domains(organization=organization)
     observations = selectors.domain_observations(statuses=statuses)
@@ -92,7 +74,7 @@ def _side(organization: Organization) -> dict[str, object]:
 @login_required
 @vary_on_headers("HX-Request")
 def pair(request: HttpRequest, a: str, b: str) -> HttpResponse:
-    left, right = _pair_sides(request, a, b)
+    left, right = get_pair_for_user(request.user, a, b)
     level = selectors.pair_level(left, right)
     sides = [_side(left), _side(right)]
     # What blocks the next level: the problems of the side(s) that set the pair's level.

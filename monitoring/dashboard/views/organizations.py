@@ -13,18 +13,12 @@ from monitoring import cycles, selectors
 from monitoring.dashboard import enforcement
 from monitoring.dashboard.advice import advice_for_domain
 from partners.access import (
+    can_manage_contacts,
     can_reprobe,
     get_organization_for_user,
     get_visible_organization,
+    is_member,
 )
-from partners.models import Membership, Organization
-
-
-def _is_member(request: HttpRequest, organization: Organization) -> bool:
-    return (
-        request.user.is_staff
-        or Membership.objects.filter(user=request.user, organization=organization).exists()
-    )
 
 
 @require_safe
@@ -33,7 +27,7 @@ def _is_member(request: HttpRequest, organization: Organization) -> bool:
 def organization(request: HttpRequest, slug: str) -> HttpResponse:
     """An organization in full for its members and staff; level, warnings and MX for partners."""
     organization = get_visible_organization(request.user, slug)
-    full = _is_member(request, organization)
+    full = is_member(request.user, organization)
     statuses = selectors.organization_domains(organization=organization)
     observations = selectors.domain_observations(statuses=statuses)
     domains = []
@@ -41,16 +35,16 @@ def organization(request: HttpRequest, slug: str) -> HttpResponse:
         found = observations.get(status.domain_id, [])
         advice = advice_for_domain(status, found) if full and status.level else []
         domains.append({"status": status, "observations": found, "advice": advice})
-    # The same people (staff and the organization's admins) re-probe and manage contacts.
-    is_admin = full and can_reprobe(user=request.user, organization=organization)
+    may_reprobe = full and can_reprobe(user=request.user, organization=organization)
+    may_manage_contacts = full and can_manage_contacts(user=request.user, organization=organization)
     context = {
         "organization": organization,
         "level": selectors.organization_level(organization),
         "full": full,
         "domains": domains,
         "history": selectors.organization_history(organization=organization) if full else [],
-        "can_reprobe": is_admin,
-        "can_manage_contacts": is_admin,
+        "can_reprobe": may_reprobe,
+        "can_manage_contacts": may_manage_contacts,
         "cycle": selectors.cycle_latest(organization=organization) if full else None,
     }
     template = "dashboard/organization.html"

@@ -9,9 +9,8 @@ from django.views.decorators.http import require_safe
 
 from monitoring.dashboard import selectors as reads
 from monitoring.dashboard.views.common import page_number
-from partners.models import Membership
+from partners.access import own_organizations
 
-MATRIX_ROWS_PER_PAGE = 50
 # A large insurer has thousands of partners: a page of them, worst first, reads faster.
 PARTNERS_PER_PAGE = 100
 
@@ -19,12 +18,8 @@ PARTNERS_PER_PAGE = 100
 @require_safe
 @login_required
 def my_partners(request: HttpRequest) -> HttpResponse:
-    memberships = list(
-        Membership.objects.filter(user=request.user)
-        .order_by("organization__name")
-        .values_list("organization_id", "role")
-    )
-    own = reads.organization_summaries(organization_ids=[pk for pk, _role in memberships])
+    own_ids = own_organizations(request.user).values_list("pk", flat=True)
+    own = reads.organization_summaries(organization_ids=own_ids)
     # `?org=<slug>&page=N` pages one organization's partners; the others show their first page.
     paged, number = request.GET.get("org", ""), page_number(request)
     sections = [
