@@ -436,7 +436,7 @@ def observations_prune(*, now: datetime | None = None, keep_days: int | None = N
     Certificates and status changes are history and stay.
     """
     now = now or timezone.now()
-    keep_days = keep_days or int(getattr(settings, "SECMAIL_KEEP_OBSERVATIONS_DAYS", 90))
+    keep_days = keep_days or settings.SECMAIL_KEEP_OBSERVATIONS_DAYS
     cutoff = now - timedelta(days=keep_days)
     deleted, _ = HostObservation.objects.filter(observed_at__lt=cutoff).delete()
     CycleDomain.objects.filter(cycle__finished__lt=cutoff).delete()

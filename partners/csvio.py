@@ -18,15 +18,24 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
-from django.utils.text import slugify
 
 from partners.domains import InvalidDomain, normalize_domain
-from partners.models import Contact, Kind, MailDomain, Organization, Partnership, Province
+from partners.models import (
+    Contact,
+    Kind,
+    MailDomain,
+    Organization,
+    Partnership,
+    Province,
+    validate_organization_name,
+)
+from partners.services import canonical_pair, organization_slug
 
 COLUMNS = ("organization", "kind", "province", "domains", "contacts", "partners")
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
 _CONTACT = re.compile(r"^(?P<name>[^<>]*?)\s*<(?P<email>[^<>]*)>$")
 _BATCH = 1000
+ORGANIZATION_NAME_MAX = Organization._meta.get_field("name").max_length
 
 
 @dataclass(frozen=True)
@@ -186,7 +195,7 @@ def _parse(text: str, report: ImportReport) -> tuple[list[_Row], set[str]]:
         if len(cells) != len(COLUMNS):
             report.error(line, f"expected {len(COLUMNS)} columns, found {len(cells)}")
             continue
-        named.add(slugify(" ".join(cells[0].split())))
+        named.add(_slug_of(cells[0]))
         row = _parse_row(line, dict(zip(COLUMNS, cells, strict=True)), report)
         if row is None:
             continue
@@ -212,15 +221,17 @@ def _parse(text: str, report: ImportReport) -> tuple[list[_Row], set[str]]:
 def _parse_row(line: int, cells: dict[str, str], report: ImportReport) -> _Row | None:
     errors_before = len(report.errors)
     name = " ".join(cells["organization"].split())
-    slug = slugify(name)
-    if not name:
-        report.error(line, "organization is empty")
-    elif ";" in name:
-        report.error(line, f"organization {name!r} contains ';'")
-    elif len(name) > 200:
-        report.error(line, "organization name is longer than 200 characters")
-    elif not slug:
-        report.error(line, f"cannot make a slug from organization {name!r}; use Latin letters")
+    slug = ""
+    # The registry's own rules (partners.models and partners.services), not a copy of them.
+    try:
+        validate_organization_name(name)
+        if len(name) > ORGANIZATION_NAME_MAX:
+            raise ValidationError(
+                f"organization name is longer than {ORGANIZATION_NAME_MAX} characters"
+            )
+        slug = organization_slug(name)
+    except ValidationError as exc:
+        report.error(line, f"organization {name!r}: {' '.join(exc.messages)}")
 
     kind = cells["kind"].strip().lower()
     if kind not in Kind.values:
@@ -269,7 +280,7 @@ def _parse_row(line: int, cells: dict[str, str], report: ImportReport) -> _Row |
 
     partners: list[tuple[str, str]] = []
     for raw in _split(cells["partners"]):
-        partner = slugify(" ".join(raw.split()))
+        partner = _slug_of(raw)
         if not partner:
             report.error(line, f"partner {raw!r} is not an organization name")
         elif partner == slug:
@@ -280,6 +291,14 @@ def _parse_row(line: int, cells: dict[str, str], report: ImportReport) -> _Row |
     if len(report.errors) > errors_before:
         return None
     return _Row(line, name, slug, kind, province, domains, contacts, partners)
+
+
+def _slug_of(name: str) -> str:
+    """The slug an organization written this way has ("" when it cannot have one)."""
+    try:
+        return organization_slug(" ".join(name.split()))
+    except ValidationError:
+        return ""
 
 
 def _split(cell: str) -> list[str]:
@@ -375,7 +394,7 @@ def _apply(rows: list[_Row], registry: _Registry, report: ImportReport, *, write
     Contact.objects.bulk_update(renamed_contacts, ["name", "email", "updated"], batch_size=_BATCH)
     partnerships = []
     for pair in new_pairs:
-        a_id, b_id = sorted(id_of[slug] for slug in pair)  # type: ignore[type-var]
+        a_id, b_id = canonical_pair(*(id_of[slug] for slug in pair))  # type: ignore[misc]
         partnerships.append(Partnership(org_a_id=a_id, org_b_id=b_id))
     Partnership.objects.bulk_create(partnerships, batch_size=_BATCH)
 

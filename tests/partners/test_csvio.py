@@ -81,7 +81,7 @@ def test_it_reports_every_bad_line_and_imports_nothing() -> None:
     assert "not a valid email address" in by_line[8]
     assert "neither in this file nor in the registry" in by_line[9]
     assert "its own partner" in by_line[10]
-    assert "organization is empty" in by_line[11]
+    assert "may not be blank" in by_line[11]  # the model's own rule
     assert "already appears on line 2" in by_line[12]
     assert "port" in by_line[13]
     assert 2 not in by_line
