@@ -23,7 +23,7 @@ from monitoring.models import (
     ProbeCycle,
     StatusChange,
 )
-from monitoring.probe import CertificateInfo, DomainResult, ProbeConfig, probe_domains
+from monitoring.probe import CertificateInfo, DomainResult, MxResult, ProbeConfig, probe_domains
 from monitoring.probe_config import probe_config
 from monitoring.schedule import next_due
 from monitoring.signals import batch_stored
@@ -318,7 +318,8 @@ def _observations_store(
     return len(rows)
 
 
-def _mx_summary(result: DomainResult) -> list[dict[str, object]]:
+def mx_summary(mx_results: Iterable[MxResult]) -> list[dict[str, object]]:
+    """A domain's MX hosts as DomainStatus.mx stores them (also used by the synthetic industry)."""
     return [
         {
             "host": mx.host,
@@ -327,14 +328,14 @@ def _mx_summary(result: DomainResult) -> list[dict[str, object]]:
             "error": _text(mx.error, 64) or None,
             "addresses": [address.ip or "" for address in mx.addresses],
         }
-        for mx in result.mx
+        for mx in mx_results
     ]
 
 
-def _mx_key(result: DomainResult) -> str:
-    if not result.mx:
-        return result.domain
-    return min(result.mx, key=lambda mx: (mx.preference, mx.host)).host
+def mx_key(domain: str, mx_results: Iterable[MxResult]) -> str:
+    """The scheduling key of a domain: its most preferred MX host, else the domain itself."""
+    found = min(mx_results, key=lambda mx: (mx.preference, mx.host), default=None)
+    return found.host if found is not None else domain
 
 
 def _status_from_result(
@@ -354,7 +355,7 @@ def _status_from_result(
             warnings_added=sorted(set(warnings) - set(old_warnings)),
             warnings_removed=sorted(set(old_warnings) - set(warnings)),
         )
-    key = _mx_key(result)
+    key = mx_key(result.domain, result.mx)
     sts_cert = result.mta_sts.certificate
     status = DomainStatus(
         domain_id=old.domain_id,
@@ -364,7 +365,7 @@ def _status_from_result(
         checked_at=result.checked_at,
         since=result.checked_at if level != old.level else old.since,
         cycle=cycle,
-        mx=_mx_summary(result),
+        mx=mx_summary(result.mx),
         mx_key=key,
         next_due_at=next_due(result.checked_at, key),
         mta_sts_mode=_text(result.mta_sts.mode, 16),

@@ -14,7 +14,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from monitoring import levels, schedule
+from monitoring import levels, schedule, store
 from monitoring.models import (
     Certificate,
     CycleDomain,
@@ -24,7 +24,7 @@ from monitoring.models import (
     ProbeCycle,
     StatusChange,
 )
-from monitoring.probe.model import Level
+from monitoring.probe.model import AddressResult, Level, MxResult
 from partners.models import (
     Contact,
     Kind,
@@ -368,7 +368,7 @@ def industry_seed(
         if not checked:
             statuses.append(DomainStatus(domain=domain))
             continue
-        mx: list[dict[str, object]] = []
+        mx: list[MxResult] = []
         error = ""
         if own_level is not Level.NO_MAIL and rng.random() < HOSTED_SHARE:
             provider = providers[rng.randrange(len(providers))]
@@ -394,7 +394,7 @@ def industry_seed(
                 )
                 hosts[own.name] = own
                 mx.append(_mx(own, 10))
-        warnings = _warnings(rng, level, [hosts[str(m["host"])] for m in mx])
+        warnings = _warnings(rng, level, [hosts[m.host] for m in mx])
         mta_sts = ""
         if "mta-sts-testing" in warnings:
             mta_sts = "testing"
@@ -429,7 +429,7 @@ def industry_seed(
         first_counts[str(first)] += 1
         checked_at = windows[-1] + timedelta(seconds=rng.randrange(int(period.total_seconds())))
         checked_at = min(checked_at, now)
-        mx_key = str(mx[0]["host"]) if mx else domain.name
+        key = store.mx_key(domain.name, mx)
         statuses.append(
             DomainStatus(
                 domain=domain,
@@ -439,9 +439,9 @@ def industry_seed(
                 checked_at=checked_at,
                 since=since,
                 cycle=latest,
-                mx=mx,
-                mx_key=mx_key,
-                next_due_at=schedule.next_due(checked_at, mx_key, period),
+                mx=store.mx_summary(mx),
+                mx_key=key,
+                next_due_at=schedule.next_due(checked_at, key, period),
                 mta_sts_mode=mta_sts,
                 mta_sts_valid=True if mta_sts else None,
                 tls_rpt_present=bool(mta_sts) or rng.random() < 0.1,
@@ -493,15 +493,13 @@ def industry_seed(
     return report
 
 
-def _mx(host: _Host, preference: int) -> dict[str, object]:
-    error = "" if host.level is not Level.UNREACHABLE else "timeout"
-    return {
-        "host": host.name,
-        "preference": preference,
-        "implicit": False,
-        "error": error,
-        "addresses": [host.ip],
-    }
+def _mx(host: _Host, preference: int) -> MxResult:
+    """What the probe would report of the host, stored by the store's own mx_summary."""
+    tested = host.level is not Level.UNREACHABLE
+    address = AddressResult(
+        ip=host.ip, tested=tested, starttls=host.starttls, error=None if tested else "timeout"
+    )
+    return MxResult(host=host.name, preference=preference, implicit=False, addresses=(address,))
 
 
 def _warnings(rng: random.Random, level: Level, hosts: list[_Host]) -> list[str]:
