@@ -1,4 +1,4 @@
-"""Grading: the level and warnings of a domain, from its facts, exactly as DESIGN.md says."""
+"""Grading: a domain's level and warnings from its facts, exactly as docs/probe.md says."""
 
 from __future__ import annotations
 

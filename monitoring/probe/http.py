@@ -33,7 +33,7 @@ async def http_get(
     """GET `path` from `host` at `ip`; never follows redirects; raises ValueError on bad HTTP.
 
     The address comes from our own resolver, so name resolution never leaves the configured
-    resolvers (DESIGN.md), and TLS is not verified here: the caller judges the chain.
+    resolvers (docs/probe.md), and TLS is not verified here: the caller judges the chain.
     """
     from .smtp import presented_chain
 

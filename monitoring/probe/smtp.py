@@ -17,7 +17,7 @@ MAX_LINE = 4096
 MAX_REPLY_LINES = 100
 MAX_REPLY_BYTES = 64 * 1024
 QUIT_WAIT = 2.0
-# Versions below this do not count as working STARTTLS (DESIGN.md).
+# Versions below this do not count as working STARTTLS (docs/probe.md).
 MODERN_VERSIONS = {"TLSv1.2", "TLSv1.3"}
 
 

@@ -65,7 +65,7 @@ class LabHandle:
         return self.domains[scenario]["expect"]
 
     def env(self) -> dict[str, str]:
-        """The probe's SECMAIL_* settings (DESIGN.md) that point it at this lab."""
+        """The probe's SECMAIL_* settings (docs/probe.md) that point it at this lab."""
         return {
             "SECMAIL_DNS_RESOLVERS": self.resolver,
             "SECMAIL_CA_BUNDLE": self.ca_bundle,

@@ -119,13 +119,13 @@ class TlsaSpec:
 
 @dataclass
 class Expect:
-    """What a correct probe concludes for a domain, per DESIGN.md.
+    """What a correct probe concludes for a domain, per docs/probe.md.
 
     ``errors``: the domain error and the address error codes (each code once);
     ``cert_errors``: certificate error codes a correct probe must report (at least these);
-    ``errors_exact``: False where DESIGN.md does not fix the code: any non-null address error
+    ``errors_exact``: False where docs/probe.md does not fix the code: any non-null address error
     is then right, the listed code is only a suggestion;
-    ``warnings_optional``: warnings DESIGN.md leaves open for this case: a correct probe may
+    ``warnings_optional``: warnings docs/probe.md leaves open for this case: a correct probe may
     report them or not (``warnings`` lists the ones it must report).
     """
 
@@ -319,7 +319,7 @@ def _mta_sts_policy(mode: str, *mx: str) -> str:
 
 
 def standard_world() -> WorldSpec:
-    """One domain per scenario of DESIGN.md's levels, warnings and error codes."""
+    """One domain per scenario of docs/probe.md's levels, warnings and error codes."""
     b = WorldBuilder("standard")
     z = ZONE
     w = b.world
@@ -510,7 +510,7 @@ def standard_world() -> WorldSpec:
             servers=[f"{scenario}-decoy"],
             errors=[error],
             warnings_optional=[NDP],
-            note="only the MX query fails; nothing publishes MTA-STS or DANE, but DESIGN.md does"
+            note="only the MX query fails; nothing publishes MTA-STS or DANE, but the rules do"
             " not say whether a domain whose MX lookup failed carries warnings",
         )
 

@@ -1,4 +1,4 @@
-"""The lab's claims cover DESIGN.md: every level, warning and error code has a scenario."""
+"""The lab's claims cover docs/probe.md: every level, warning and error code has a scenario."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Grading, case by case, straight from the rules in DESIGN.md."""
+"""Grading, case by case, straight from the rules in docs/probe.md."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every level, warning and error code, produced by a real lab server and judged per DESIGN.md."""
+"""Every level, warning and error code, from a real lab server, judged per docs/probe.md."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`manage.py probe`: the JSON interface of DESIGN.md, validated against the schema in the repo."""
+"""`manage.py probe`: the JSON interface of docs/probe.md, checked against the repo's schema."""
 
 from __future__ import annotations
 
