@@ -6,6 +6,7 @@ docs/levels.md says the same rules in words.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import models
 from django.utils.functional import Promise
@@ -191,3 +192,68 @@ def change_direction(old: Level | str | None, new: Level | str | None) -> str:
     if better is None:
         return OTHER
     return IMPROVEMENT if better else REGRESSION
+
+
+# -- both directions of a pair ------------------------------------------------------------------
+# A sender's outbound TLS, as its test messages to secmail's receiver showed it (docs/levels.md).
+OUTBOUND_TLS = "tls"
+OUTBOUND_LEGACY_TLS = "legacy-tls"
+OUTBOUND_PLAINTEXT = "plaintext"
+OUTBOUND_UNKNOWN = "unknown"
+OUTBOUND_ORDER = (OUTBOUND_TLS, OUTBOUND_LEGACY_TLS, OUTBOUND_PLAINTEXT, OUTBOUND_UNKNOWN)
+OUTBOUND_LABELS: dict[str, Promise] = {
+    OUTBOUND_TLS: _("sends with TLS"),
+    OUTBOUND_LEGACY_TLS: _("sends with old TLS (1.0/1.1)"),
+    OUTBOUND_PLAINTEXT: _("sends in plain text"),
+    OUTBOUND_UNKNOWN: _("sending never observed"),
+}
+# What a sender's outbound caps the direction it sends at.
+_OUTBOUND_CAP = {OUTBOUND_PLAINTEXT: Level.PLAINTEXT, OUTBOUND_LEGACY_TLS: Level.PARTIAL}
+
+
+def outbound_label(outbound: str | None) -> Promise:
+    return OUTBOUND_LABELS.get(outbound or OUTBOUND_UNKNOWN, OUTBOUND_LABELS[OUTBOUND_UNKNOWN])
+
+
+def direction_level(receiver: Level | str | None, sender_outbound: str | None) -> Level | None:
+    """How mail from a sender to a receiver is protected: the receiver's inbound level,
+    capped at `plaintext` when the sender sends in plain text and at `partial` when it uses
+    TLS 1.0/1.1. An unknown outbound caps nothing (the pair is then shown as assumed)."""
+    level = as_level(receiver)
+    cap = _OUTBOUND_CAP.get(sender_outbound or OUTBOUND_UNKNOWN)
+    if level is None or level is Level.NO_MAIL or cap is None:
+        return level
+    return lowest_level((level, cap))
+
+
+@dataclass(frozen=True, slots=True)
+class PairVerdict:
+    """Both directions of a pair and the level the pair can exchange mail at."""
+
+    level: Level | None
+    a_to_b: Level | None
+    b_to_a: Level | None
+    assumed: bool  # a side's outbound was never observed: its sending is assumed to use TLS
+
+    @property
+    def weaker(self) -> str:
+        """Which direction sets the pair's level: "a_to_b", "b_to_a" or "both"."""
+        if self.a_to_b == self.b_to_a:
+            return "both"
+        return "a_to_b" if self.level == self.a_to_b else "b_to_a"
+
+
+def pair_verdict(
+    a_inbound: Level | str | None,
+    b_inbound: Level | str | None,
+    a_outbound: str | None = None,
+    b_outbound: str | None = None,
+) -> PairVerdict:
+    """The pair rule in both directions: A->B is B's inbound capped by A's outbound, and the
+    reverse; the pair is the lower direction (pair_level), assumed when an outbound is unknown."""
+    a_to_b = direction_level(b_inbound, a_outbound)
+    b_to_a = direction_level(a_inbound, b_outbound)
+    assumed = OUTBOUND_UNKNOWN in (a_outbound or OUTBOUND_UNKNOWN, b_outbound or OUTBOUND_UNKNOWN)
+    return PairVerdict(
+        level=pair_level(a_to_b, b_to_a), a_to_b=a_to_b, b_to_a=b_to_a, assumed=assumed
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitoring.levels import inbound_level, is_better, pair_level
+from monitoring.levels import inbound_level, is_better, pair_level, pair_verdict
 from monitoring.probe import Level
 
 V, E, P, T = Level.VERIFIED, Level.ENCRYPTED, Level.PARTIAL, Level.PLAINTEXT
@@ -80,3 +80,50 @@ class TestIsBetter:
         assert is_better(U, V) is None
         assert is_better(V, None) is None
         assert is_better(N, T) is None
+
+
+class TestPairVerdict:
+    """Both directions: A->B is B's inbound capped by A's observed outbound, and back."""
+
+    @pytest.mark.parametrize(
+        ("a_in", "b_in", "a_out", "b_out", "a_to_b", "b_to_a", "level", "assumed"),
+        [
+            # Both send with TLS: the pair is the lower inbound level, nothing assumed.
+            (V, E, "tls", "tls", E, V, E, False),
+            # A brokerage that sends in plain text: every direction from it is plaintext.
+            (V, V, "plaintext", "tls", T, V, T, False),
+            # Old TLS caps a direction at partial, never raises it.
+            (V, V, "legacy-tls", "tls", P, V, P, False),
+            (V, T, "legacy-tls", "tls", T, V, T, False),
+            # Never observed: inbound alone decides, and the pair says it assumed.
+            (V, V, "unknown", "tls", V, V, V, True),
+            (V, E, None, None, E, V, E, True),
+            # A receiver we cannot reach stays unknown, unless the sender's plain text settles it.
+            (V, U, "tls", "tls", U, V, U, False),
+            (V, U, "plaintext", "tls", T, V, T, False),
+            # No mail on one side: nothing to protect; a side never checked: not checked.
+            (V, N, "plaintext", "tls", N, V, N, False),
+            (V, None, "tls", "tls", None, V, None, False),
+        ],
+    )
+    def test_it_takes_the_weaker_direction(
+        self, a_in, b_in, a_out, b_out, a_to_b, b_to_a, level, assumed
+    ) -> None:
+        verdict = pair_verdict(a_in, b_in, a_out, b_out)
+        assert (verdict.a_to_b, verdict.b_to_a, verdict.level, verdict.assumed) == (
+            a_to_b,
+            b_to_a,
+            level,
+            assumed,
+        )
+
+    def test_it_names_the_weaker_direction(self) -> None:
+        assert pair_verdict(V, V, "plaintext", "tls").weaker == "a_to_b"
+        assert pair_verdict(V, E, "tls", "tls").weaker == "a_to_b"
+        assert pair_verdict(E, V, "tls", "tls").weaker == "b_to_a"
+        assert pair_verdict(V, V, "tls", "tls").weaker == "both"
+
+    def test_it_agrees_with_the_inbound_pair_rule_when_both_send_with_tls(self) -> None:
+        for a in (V, E, P, T, U, N, None):
+            for b in (V, E, P, T, U, N, None):
+                assert pair_verdict(a, b, "tls", "tls").level == pair_level(a, b)
