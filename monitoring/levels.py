@@ -211,6 +211,13 @@ OUTBOUND_LABELS: dict[str, Promise] = {
 _OUTBOUND_CAP = {OUTBOUND_PLAINTEXT: Level.PLAINTEXT, OUTBOUND_LEGACY_TLS: Level.PARTIAL}
 
 
+class OutboundChoice(models.TextChoices):
+    TLS = OUTBOUND_TLS, _("TLS")
+    LEGACY_TLS = OUTBOUND_LEGACY_TLS, _("Old TLS")
+    PLAINTEXT = OUTBOUND_PLAINTEXT, _("Plain text")
+    UNKNOWN = OUTBOUND_UNKNOWN, _("Unknown")
+
+
 def outbound_label(outbound: str | None) -> Promise:
     return OUTBOUND_LABELS.get(outbound or OUTBOUND_UNKNOWN, OUTBOUND_LABELS[OUTBOUND_UNKNOWN])
 

@@ -7,7 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from monitoring.levels import LevelChoice
+from monitoring.levels import LevelChoice, OutboundChoice
 from partners.models import MailDomain, Organization
 
 
@@ -224,6 +224,11 @@ class OrganizationStatus(models.Model):
     level = models.CharField(max_length=16, choices=LevelChoice.choices, blank=True)
     since = models.DateTimeField(null=True, blank=True)
     updated = models.DateTimeField(default=timezone.now)
+    # How its gateways send (levels.OUTBOUND_*), as the receiver observed them; kept current by
+    # the evidence room, stored here so the matrix can group pairs by it in SQL.
+    outbound = models.CharField(
+        max_length=12, choices=OutboundChoice.choices, default=OutboundChoice.UNKNOWN
+    )
     # Rate limit for re-probes asked for by people (claimed with a conditional UPDATE).
     last_manual_probe_at = models.DateTimeField(null=True, blank=True)
 

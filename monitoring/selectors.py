@@ -42,10 +42,30 @@ def organization_level(organization: Organization | int) -> Level | None:
     return organization_levels(organization_ids=[pk])[pk]
 
 
+def pair_verdict(a: Organization | int, b: Organization | int) -> levels.PairVerdict:
+    """Both directions between organizations a and b and the pair's level, in one query."""
+    a_id, b_id = _org_id(a), _org_id(b)
+    found = {
+        pk: (level, outbound)
+        for pk, level, outbound in OrganizationStatus.objects.filter(
+            pk__in=[a_id, b_id]
+        ).values_list("pk", "level", "outbound")
+    }
+    a_level, a_out = found.get(a_id, ("", levels.OUTBOUND_UNKNOWN))
+    b_level, b_out = found.get(b_id, ("", levels.OUTBOUND_UNKNOWN))
+    return levels.pair_verdict(a_level, b_level, a_out, b_out)
+
+
+def organization_outbound(*, organization_ids: Iterable[int]) -> dict[int, str]:
+    """Each organization's observed outbound (levels.OUTBOUND_*), in one query."""
+    ids = list(organization_ids)
+    found = dict(OrganizationStatus.objects.filter(pk__in=ids).values_list("pk", "outbound"))
+    return {pk: found.get(pk) or levels.OUTBOUND_UNKNOWN for pk in ids}
+
+
 def pair_level(a: Organization | int, b: Organization | int) -> Level | None:
     """The level organizations a and b can exchange mail at (monitoring.levels), one query."""
-    found = organization_levels(organization_ids=[_org_id(a), _org_id(b)])
-    return levels.pair_level(found[_org_id(a)], found[_org_id(b)])
+    return pair_verdict(a, b).level
 
 
 # -- rollout figures from the change history --------------------------------------------------

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from monitoring import levels
 from monitoring.models import DomainStatus, HostObservation
 
 # Certificates closer than this to expiry get a "renew it" advice: the window of the probe's
@@ -221,3 +222,23 @@ def advice_for_domain(
         add(advice)
     order = {"problem": 0, "warning": 1, "info": 2}
     return sorted(found.values(), key=lambda advice: (order[advice.severity], advice.host))
+
+
+def outbound_advice(name: str, outbound: str) -> Advice:
+    """What an organization whose gateways were seen sending weakly (or never) should do."""
+    if outbound == levels.OUTBOUND_PLAINTEXT:
+        message = _(
+            "%(name)s sent mail in plain text although the receiver offered STARTTLS: turn on "
+            "TLS for outgoing mail on its mail gateway."
+        )
+        return Advice("outbound-plaintext", "problem", message % {"name": name})
+    if outbound == levels.OUTBOUND_LEGACY_TLS:
+        message = _(
+            "%(name)s sends mail with TLS 1.0 or 1.1: update its mail gateway to TLS 1.2 or above."
+        )
+        return Advice("outbound-legacy-tls", "problem", message % {"name": name})
+    message = _(
+        "How %(name)s sends mail was never observed: send a message from each of its mail "
+        "gateways to its outbound test address (on its organization page)."
+    )
+    return Advice("outbound-unknown", "info", message % {"name": name})

@@ -51,10 +51,21 @@ class OrganizationLevel:
     kind: str
     province: str
     level: Level | None
+    outbound: str = levels.OUTBOUND_UNKNOWN
 
 
 # Every stored value a level column can hold ("" is "not checked").
 STORED_LEVELS: tuple[str, ...] = ("", *(str(level) for level in Level))
+# Columns read to build an OrganizationLevel.
+LEVEL_FIELDS = ("pk", "name", "slug", "kind", "province", "status__level", "status__outbound")
+
+
+def _organization_level(row: tuple) -> OrganizationLevel:
+    pk, name, slug, kind, province, level, outbound = row
+    return OrganizationLevel(
+        pk, name, slug, kind, province, levels.as_level(level),
+        outbound or levels.OUTBOUND_UNKNOWN,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,11 +207,23 @@ class DashboardMatrixFilters:
 class MatrixCell:
     row: OrganizationLevel
     column: OrganizationLevel
-    level: Level | None
+    verdict: levels.PairVerdict  # a is the row, b the column
+
+    @property
+    def level(self) -> Level | None:
+        return self.verdict.level
 
     @property
     def policy(self) -> str | None:
         return self.level.policy if self.level is not None else None
+
+    @property
+    def assumed(self) -> bool:
+        return self.verdict.assumed
+
+
+def cell_verdict(row: OrganizationLevel, column: OrganizationLevel) -> levels.PairVerdict:
+    return levels.pair_verdict(row.level, column.level, row.outbound, column.outbound)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,13 +244,16 @@ class MatrixPage:
     counts: dict[str, int]  # pair level key -> pairs, over every page
 
 
-def _levels_matching(level: str) -> list[tuple[str, str]]:
-    """The (stored level, stored level) combinations whose pair level is `level`."""
+def _levels_matching(level: str) -> list[tuple[str, str, str, str]]:
+    """The stored (level, level, outbound, outbound) combinations of a pair's sides whose
+    pair level is `level`."""
     return [
-        (left, right)
+        (left, right, left_out, right_out)
         for left in STORED_LEVELS
         for right in STORED_LEVELS
-        if level_key(levels.pair_level(left, right)) == level
+        for left_out in levels.OUTBOUND_ORDER
+        for right_out in levels.OUTBOUND_ORDER
+        if level_key(levels.pair_verdict(left, right, left_out, right_out).level) == level
     ]
 
 
@@ -259,11 +285,13 @@ def _matrix_pairs(*, viewer: User, filters: DashboardMatrixFilters) -> QuerySet[
         ),
         a_level=Coalesce(F("org_a__status__level"), Value("")),
         b_level=Coalesce(F("org_b__status__level"), Value("")),
+        a_out=Coalesce(F("org_a__status__outbound"), Value(levels.OUTBOUND_UNKNOWN)),
+        b_out=Coalesce(F("org_b__status__outbound"), Value(levels.OUTBOUND_UNKNOWN)),
     )
     if filters.level:
         combos = Q(pk__in=[])
-        for left, right in _levels_matching(filters.level):
-            combos |= Q(a_level=left, b_level=right)
+        for left, right, left_out, right_out in _levels_matching(filters.level):
+            combos |= Q(a_level=left, b_level=right, a_out=left_out, b_out=right_out)
         pairs = pairs.filter(combos)
     return pairs
 
@@ -286,35 +314,30 @@ def matrix_page(
     pairs = _matrix_pairs(viewer=viewer, filters=filters)
     column_counts: dict[int, Counter[str]] = {}
     row_ids: set[int] = set()
-    for column_id, a_level, b_level, n in (
-        pairs.values("column_id", "a_level", "b_level")
+    for column_id, a_level, b_level, a_out, b_out, n in (
+        pairs.values("column_id", "a_level", "b_level", "a_out", "b_out")
         .annotate(n=Count("pk"))
-        .values_list("column_id", "a_level", "b_level", "n")
+        .values_list("column_id", "a_level", "b_level", "a_out", "b_out", "n")
         .order_by()
     ):
-        key = level_key(levels.pair_level(a_level, b_level))
+        key = level_key(levels.pair_verdict(a_level, b_level, a_out, b_out).level)
         column_counts.setdefault(column_id, Counter())[key] += n
     rows_query = Organization.objects.filter(pk__in=pairs.values("row_id")).order_by("name", "pk")
     start = max(0, (page - 1) * per_page)
     # The total rides along as a window count: a separate COUNT would find the rows again.
     found_rows = list(
-        rows_query.annotate(row_total=Window(Count("pk"))).values_list(
-            "pk", "name", "slug", "kind", "province", "status__level", "row_total"
-        )[start : start + per_page]
+        rows_query.annotate(row_total=Window(Count("pk"))).values_list(*LEVEL_FIELDS, "row_total")[
+            start : start + per_page
+        ]
     )
     # Past the last page (or with nothing at all) there is no row to read it from.
     row_total = found_rows[0][-1] if found_rows else rows_query.count() if start else 0
-    page_rows = [
-        OrganizationLevel(pk, name, slug, kind, province, levels.as_level(level))
-        for pk, name, slug, kind, province, level, _total in found_rows
-    ]
+    page_rows = [_organization_level(row[:-1]) for row in found_rows]
     columns = [
-        OrganizationLevel(pk, name, slug, kind, province, levels.as_level(level))
-        for pk, name, slug, kind, province, level in Organization.objects.filter(
-            pk__in=list(column_counts)
-        )
+        _organization_level(row)
+        for row in Organization.objects.filter(pk__in=list(column_counts))
         .order_by("name", "pk")
-        .values_list("pk", "name", "slug", "kind", "province", "status__level")
+        .values_list(*LEVEL_FIELDS)
     ]
     row_ids = {row.id for row in page_rows}
     found: dict[tuple[int, int], None] = {
@@ -329,8 +352,8 @@ def matrix_page(
         segments: list[MatrixCell | int] = []
         for column in columns:
             if (row.id, column.id) in found:
-                level = levels.pair_level(row.level, column.level)
-                segments.append(MatrixCell(row=row, column=column, level=level))
+                verdict = cell_verdict(row, column)
+                segments.append(MatrixCell(row=row, column=column, verdict=verdict))
             elif segments and isinstance(segments[-1], int):
                 segments[-1] += 1
             else:
@@ -351,17 +374,17 @@ def matrix_page(
 
 def matrix_export_rows(
     *, viewer: User, filters: DashboardMatrixFilters | None = None
-) -> Iterator[tuple[OrganizationLevel, OrganizationLevel, Level | None]]:
-    """Every (row, column, pair level) of the filtered matrix, streamed, for the CSV export."""
+) -> Iterator[MatrixCell]:
+    """Every cell of the filtered matrix (row, column, both directions), streamed, for CSV."""
     filters = filters or DashboardMatrixFilters()
     if not viewer.is_authenticated:
         return
     pairs = _matrix_pairs(viewer=viewer, filters=filters)
     organizations = {
-        pk: OrganizationLevel(pk, name, slug, kind, province, levels.as_level(level))
-        for pk, name, slug, kind, province, level in Organization.objects.filter(
+        row[0]: _organization_level(row)
+        for row in Organization.objects.filter(
             Q(pk__in=pairs.values("row_id")) | Q(pk__in=pairs.values("column_id"))
-        ).values_list("pk", "name", "slug", "kind", "province", "status__level")
+        ).values_list(*LEVEL_FIELDS)
     }
     found = [
         (organizations[row_id], organizations[column_id])
@@ -369,7 +392,7 @@ def matrix_export_rows(
     ]
     found.sort(key=lambda pair: (pair[0].name.lower(), pair[0].id, pair[1].name.lower()))
     for row, column in found:
-        yield row, column, levels.pair_level(row.level, column.level)
+        yield MatrixCell(row=row, column=column, verdict=cell_verdict(row, column))
 
 
 # The rollout overview.

@@ -32,9 +32,16 @@ def test_it_exports_the_filtered_matrix(client, world) -> None:
     response = client.get("/matrix.csv", {"level": "partial"})
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert _rows(response) == [
-        ["brokerage", "insurer", "pair_level", "policy", "brokerage_level", "insurer_level"],
-        ["Alpha Brokers", "Charlie Insurance", "partial", "b", "verified", "partial"],
-    ]
+        [
+            "brokerage", "insurer", "pair_level", "policy", "brokerage_to_insurer",
+            "insurer_to_brokerage", "assumed", "brokerage_level", "insurer_level",
+            "brokerage_outbound", "insurer_outbound",
+        ],
+        [
+            "Alpha Brokers", "Charlie Insurance", "partial", "b", "partial", "verified", "yes",
+            "verified", "partial", "unknown", "unknown",
+        ],
+    ]  # fmt: skip
     assert _rows(client.get("/matrix.csv", {"level": "verified"}))[1:] == []
 
 

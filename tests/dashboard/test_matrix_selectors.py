@@ -113,8 +113,8 @@ def test_it_pages_rows_and_keeps_counts_over_every_page(industry) -> None:
 
 def test_it_exports_the_same_pairs_in_order(industry) -> None:
     rows = [
-        (row.name, column.name, level)
-        for row, column, level in matrix_export_rows(viewer=industry.staff)
+        (cell.row.name, cell.column.name, cell.level)
+        for cell in matrix_export_rows(viewer=industry.staff)
     ]
     assert rows == [
         ("Alpha Brokers", "Charlie Insurance", None),
@@ -127,3 +127,58 @@ def test_it_exports_the_same_pairs_in_order(industry) -> None:
 def test_it_shows_anonymous_users_nothing(industry) -> None:
     assert matrix_page(viewer=AnonymousUser()).rows == ()
     assert list(matrix_export_rows(viewer=AnonymousUser())) == []
+
+
+def _outbound(**by_name: str) -> None:
+    from monitoring.models import OrganizationStatus
+    from partners.models import Organization
+
+    for name, outbound in by_name.items():
+        org = Organization.objects.get(name=name.replace("_", " "))
+        OrganizationStatus.objects.filter(pk=org.pk).update(outbound=outbound)
+
+
+def test_it_takes_the_weaker_direction_once_sending_is_observed(industry) -> None:
+    # Echo's gateway was seen sending in plain text: Echo -> Gamma is plaintext, so is the pair.
+    _outbound(Echo_Brokers="plaintext", Gamma_Mutual="tls", Alpha_Brokers="tls")
+    page = matrix_page(viewer=industry.staff)
+    cells = {
+        (segment.row.name, segment.column.name): segment
+        for row in page.rows
+        for segment in row.segments
+        if not isinstance(segment, int)
+    }
+    echo_gamma = cells[("Echo Brokers", "Gamma Mutual")]
+    assert (echo_gamma.verdict.a_to_b, echo_gamma.verdict.b_to_a) == (
+        Level.PLAINTEXT,
+        Level.ENCRYPTED,
+    )
+    assert (echo_gamma.level, echo_gamma.assumed) == (Level.PLAINTEXT, False)
+    assert (cells[("Alpha Brokers", "Gamma Mutual")].assumed) is False
+    assert cells[("Alpha Brokers", "Delta Assurance")].assumed is True  # Delta never seen
+    assert page.counts == {NOT_CHECKED: 1, "partial": 1, "verified": 1, "plaintext": 1}
+    plaintext = matrix_page(
+        viewer=industry.staff, filters=DashboardMatrixFilters(level="plaintext")
+    )
+    assert _cells(plaintext) == [[("Gamma Mutual", Level.PLAINTEXT)]]
+    [exported] = [
+        cell
+        for cell in matrix_export_rows(viewer=industry.staff)
+        if cell.row.name == "Echo Brokers"
+    ]
+    assert exported.verdict == echo_gamma.verdict
+
+
+def test_it_explains_both_directions_on_the_pair_panel(client, industry) -> None:
+    _outbound(Echo_Brokers="plaintext", Gamma_Mutual="tls")
+    client.force_login(industry.staff)
+    response = client.get("/matrix/echo-brokers/gamma-mutual/")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Echo Brokers → Gamma Mutual" in text
+    assert "sends in plain text" in text
+    assert "turn on TLS for outgoing mail" in text  # the sender's own fix blocks the pair
+    assert [d["level"] for d in response.context["directions"]] == [
+        Level.PLAINTEXT,
+        Level.ENCRYPTED,
+    ]

@@ -29,13 +29,17 @@ def level_badge(level: Level | str | None) -> str:
 
 
 @register.simple_tag
-def level_cell(level: Level | str | None) -> str:
-    """A level as a matrix cell's content: the sign, with the word for screen readers."""
+def level_cell(level: Level | str | None, assumed: bool = False) -> str:
+    """A level as a matrix cell's content: the sign, with the word for screen readers; an
+    asterisk when a side's sending was never observed (the pair's level is assumed)."""
     key = levels.level_key(level)
     return format_html(
-        '<span class="sign" aria-hidden="true">{}</span><span class="visually-hidden">{}</span>',
+        '<span class="sign" aria-hidden="true">{}{}</span>'
+        '<span class="visually-hidden">{}{}</span>',
         levels.LEVEL_SIGNS[key],
+        "*" if assumed else "",
         levels.LEVEL_LABELS[key],
+        format_html(" ({})", _("assumed")) if assumed else "",
     )
 
 

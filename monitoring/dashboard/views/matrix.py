@@ -8,9 +8,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from monitoring import selectors
+from monitoring import levels, selectors
 from monitoring.dashboard import selectors as reads
-from monitoring.dashboard.advice import advice_for_domain
+from monitoring.dashboard.advice import advice_for_domain, outbound_advice
 from monitoring.dashboard.forms import MatrixFilterForm
 from monitoring.dashboard.views.common import csv_response, level_counts
 from monitoring.levels import level_key
@@ -75,19 +75,47 @@ def _side(organization: Organization) -> dict[str, object]:
 @vary_on_headers("HX-Request")
 def pair(request: HttpRequest, a: str, b: str) -> HttpResponse:
     left, right = get_pair_for_user(request.user, a, b)
-    level = selectors.pair_level(left, right)
+    verdict = selectors.pair_verdict(left, right)
+    outbound = selectors.organization_outbound(organization_ids=[left.pk, right.pk])
     sides = [_side(left), _side(right)]
-    # What blocks the next level: the problems of the side(s) that set the pair's level.
+    directions = [
+        {
+            "sender": left,
+            "receiver": right,
+            "level": verdict.a_to_b,
+            "outbound": levels.outbound_label(outbound[left.pk]),
+            "capped": verdict.a_to_b != levels.as_level(sides[1]["level"]),
+            "observed": outbound[left.pk] != levels.OUTBOUND_UNKNOWN,
+        },
+        {
+            "sender": right,
+            "receiver": left,
+            "level": verdict.b_to_a,
+            "outbound": levels.outbound_label(outbound[right.pk]),
+            "capped": verdict.b_to_a != levels.as_level(sides[0]["level"]),
+            "observed": outbound[right.pk] != levels.OUTBOUND_UNKNOWN,
+        },
+    ]
+    level = verdict.level
+    # What blocks the next level: the receiving side(s) whose inbound level sets the pair's
+    # level, and a sender whose own sending caps it.
     blockers = []
-    for side in sides:
-        if level is not None and side["level"] == level:
-            for status, observations in side["domains"]:  # type: ignore[attr-defined]
-                if status.level == str(level):
-                    advice = advice_for_domain(status, observations)
-                    blockers += [a for a in advice if a.severity == "problem"]
+    for direction, side in zip(directions, reversed(sides), strict=True):
+        if level is None or direction["level"] != level:
+            continue
+        if direction["capped"]:
+            sender = direction["sender"]
+            blockers.append(outbound_advice(sender.name, outbound[sender.pk]))
+            continue
+        for status, observations in side["domains"]:  # type: ignore[attr-defined]
+            if status.level == str(level):
+                advice = advice_for_domain(status, observations)
+                blockers += [a for a in advice if a.severity == "problem"]
     context = {
         "sides": sides,
         "level": level,
+        "verdict": verdict,
+        "directions": directions,
         "policy": level.policy if level is not None else None,
         "blockers": blockers,
     }
@@ -107,17 +135,33 @@ def matrix_export(request: HttpRequest) -> StreamingHttpResponse:
     form = MatrixFilterForm(request.GET)
 
     def rows() -> object:
-        yield ["brokerage", "insurer", "pair_level", "policy", "brokerage_level", "insurer_level"]
-        for row, column, level in reads.matrix_export_rows(
-            viewer=request.user, filters=form.filters()
-        ):
+        yield [
+            "brokerage",
+            "insurer",
+            "pair_level",
+            "policy",
+            "brokerage_to_insurer",
+            "insurer_to_brokerage",
+            "assumed",
+            "brokerage_level",
+            "insurer_level",
+            "brokerage_outbound",
+            "insurer_outbound",
+        ]
+        for cell in reads.matrix_export_rows(viewer=request.user, filters=form.filters()):
+            row, column, verdict = cell.row, cell.column, cell.verdict
             yield [
                 row.name,
                 column.name,
-                level_key(level),
-                level.policy or "" if level is not None else "",
+                level_key(verdict.level),
+                cell.policy or "",
+                level_key(verdict.a_to_b),
+                level_key(verdict.b_to_a),
+                "yes" if verdict.assumed else "no",
                 level_key(row.level),
                 level_key(column.level),
+                row.outbound,
+                column.outbound,
             ]
 
     return csv_response("matrix", rows())
