@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
@@ -118,6 +120,30 @@ def is_organization_admin(user: User, organization: Organization) -> bool:
     return Membership.objects.filter(
         user=user, organization=organization, role=Membership.Role.ADMIN
     ).exists()
+
+
+@dataclass(frozen=True, slots=True)
+class Permissions:
+    """What one user may do with one organization, read in one query."""
+
+    member: bool  # sees it in full
+    reprobe: bool
+    manage_contacts: bool
+
+
+def permissions_for(user: User, organization: Organization) -> Permissions:
+    """The user's permissions on the organization (staff: all; admins: all; viewers: see)."""
+    if not user.is_authenticated:
+        return Permissions(member=False, reprobe=False, manage_contacts=False)
+    if user.is_staff:
+        return Permissions(member=True, reprobe=True, manage_contacts=True)
+    role = (
+        Membership.objects.filter(user=user, organization=organization)
+        .values_list("role", flat=True)
+        .first()
+    )
+    admin = role == Membership.Role.ADMIN
+    return Permissions(member=role is not None, reprobe=admin, manage_contacts=admin)
 
 
 def can_reprobe(*, user: User, organization: Organization) -> bool:

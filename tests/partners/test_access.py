@@ -104,3 +104,21 @@ def test_it_gets_a_pair_only_for_its_members_and_staff(personas) -> None:
         access.get_pair_for_user(personas.bob, charlie_org.slug, other.slug)
     with pytest.raises(Http404):
         access.get_pair_for_user(personas.bob, alpha.slug, alpha.slug)
+
+
+def test_it_reads_a_users_permissions_on_an_organization_in_one_query(
+    personas, django_assert_num_queries
+) -> None:
+    from partners.access import permissions_for
+
+    alpha = personas.alices_org
+    with django_assert_num_queries(1):
+        alice = permissions_for(personas.alice, alpha)
+    assert (alice.member, alice.reprobe, alice.manage_contacts) == (True, True, True)
+    bob = permissions_for(personas.bob, alpha)
+    assert (bob.member, bob.reprobe, bob.manage_contacts) == (True, False, False)
+    charlie = permissions_for(personas.charlie, alpha)
+    assert (charlie.member, charlie.reprobe, charlie.manage_contacts) == (False, False, False)
+    with django_assert_num_queries(0):
+        staff = permissions_for(personas.staff, alpha)
+    assert (staff.member, staff.reprobe, staff.manage_contacts) == (True, True, True)

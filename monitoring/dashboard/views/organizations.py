@@ -13,11 +13,10 @@ from monitoring import cycles, selectors
 from monitoring.dashboard import enforcement
 from monitoring.dashboard.advice import advice_for_domain
 from partners.access import (
-    can_manage_contacts,
     can_reprobe,
     get_organization_for_user,
     get_visible_organization,
-    is_member,
+    permissions_for,
 )
 
 
@@ -27,7 +26,8 @@ from partners.access import (
 def organization(request: HttpRequest, slug: str) -> HttpResponse:
     """An organization in full for its members and staff; level, warnings and MX for partners."""
     organization = get_visible_organization(request.user, slug)
-    full = is_member(request.user, organization)
+    permissions = permissions_for(request.user, organization)
+    full = permissions.member
     statuses = selectors.organization_domains(organization=organization)
     observations = selectors.domain_observations(statuses=statuses)
     domains = []
@@ -35,16 +35,15 @@ def organization(request: HttpRequest, slug: str) -> HttpResponse:
         found = observations.get(status.domain_id, [])
         advice = advice_for_domain(status, found) if full and status.level else []
         domains.append({"status": status, "observations": found, "advice": advice})
-    may_reprobe = full and can_reprobe(user=request.user, organization=organization)
-    may_manage_contacts = full and can_manage_contacts(user=request.user, organization=organization)
+
     context = {
         "organization": organization,
         "level": selectors.organization_level(organization),
         "full": full,
         "domains": domains,
         "history": selectors.organization_history(organization=organization) if full else [],
-        "can_reprobe": may_reprobe,
-        "can_manage_contacts": may_manage_contacts,
+        "can_reprobe": permissions.reprobe,
+        "can_manage_contacts": permissions.manage_contacts,
         "cycle": selectors.cycle_latest(organization=organization) if full else None,
     }
     template = "dashboard/organization.html"
