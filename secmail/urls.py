@@ -12,6 +12,7 @@ urlpatterns = [
     # First: the dashboard's login (throttled) must win over django.contrib.auth's.
     path("", include("monitoring.urls")),
     path("", include("partners.urls")),
+    path("", include("monitoring.evidence.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
