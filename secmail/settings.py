@@ -173,6 +173,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
+    # aiosmtpd (the receiver) logs every SMTP command line at INFO: addresses, not news.
+    "loggers": {"mail.log": {"level": "WARNING"}},
 }
 
 # Celery: Redis when REDIS_URL is set; otherwise kombu's filesystem transport under var/broker/

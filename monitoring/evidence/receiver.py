@@ -13,6 +13,7 @@ import logging
 import re
 import ssl
 import time
+import warnings
 from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -83,7 +84,9 @@ def tls_context(cert: str, key: str) -> ssl.SSLContext:
     sender really does, not to refuse it (a refused handshake makes senders fall back to
     plain text, which would hide the version they tried)."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # deprecated on purpose: see above
+        context.minimum_version = ssl.TLSVersion.TLSv1
     context.set_ciphers("ALL:@SECLEVEL=0")
     context.load_cert_chain(cert, key)
     return context
