@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 from collections.abc import Mapping
@@ -106,6 +107,35 @@ def env_resolvers(name: str, *, env: Mapping[str, str] | None = None) -> list[tu
         except ValueError as exc:
             raise _bad(name, value, f"resolver {item!r}: {exc}") from None
     return resolvers
+
+
+def env_listen(
+    name: str, default: str, *, env: Mapping[str, str] | None = None
+) -> list[tuple[str, int]]:
+    """Comma-separated `ip:port` or `[v6]:port` listening addresses; the port is required."""
+    value = env_str(name, default, env=env)
+    addresses = []
+    for item in value.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        if item.startswith("["):
+            host, sep, rest = item[1:].partition("]")
+            port_text = rest[1:] if sep and rest.startswith(":") else ""
+        else:
+            host, _, port_text = item.rpartition(":")
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise _bad(
+                name, value, f"{item!r} is not ip:port (an IP address, then a port)"
+            ) from None
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise _bad(name, value, f"{item!r} has no port between 1 and 65535")
+        addresses.append((host, int(port_text)))
+    if not addresses:
+        raise _bad(name, value, "no address to listen on")
+    return addresses
 
 
 def env_file(name: str, *, env: Mapping[str, str] | None = None) -> str | None:

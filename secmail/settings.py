@@ -15,6 +15,7 @@ from secmail.env import (
     env_hostname,
     env_int,
     env_list,
+    env_listen,
     env_port,
     env_resolvers,
     env_seconds,
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "monitoring.dashboard",
     "monitoring.notifications",
     "monitoring.headers",
+    "monitoring.evidence",
     "secmail.demo",
 ]
 
@@ -175,6 +177,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
+    # aiosmtpd (the receiver) logs every SMTP command line at INFO: addresses, not news.
+    "loggers": {"mail.log": {"level": "WARNING"}},
 }
 
 # Celery: Redis when REDIS_URL is set; otherwise kombu's filesystem transport under var/broker/
@@ -215,3 +219,27 @@ SECMAIL_CONNECT_TIMEOUT = env_seconds("SECMAIL_CONNECT_TIMEOUT", 10)
 SECMAIL_PROBE_TIMEOUT = env_seconds("SECMAIL_PROBE_TIMEOUT", 30)
 SECMAIL_CYCLE_HOURS = env_int("SECMAIL_CYCLE_HOURS", 24, minimum=1)
 SECMAIL_KEEP_OBSERVATIONS_DAYS = env_int("SECMAIL_KEEP_OBSERVATIONS_DAYS", 90, minimum=1)
+
+# The receiver (monitoring/evidence, docs/evidence.md): secmail's own SMTP service that records
+# how organizations send and accepts SMTP TLS reports. Empty domain: the receiver cannot start.
+SECMAIL_RECEIVER_DOMAIN = env_hostname("SECMAIL_RECEIVER_DOMAIN", "").lower().rstrip(".")
+SECMAIL_RECEIVER_LISTEN = env_listen("SECMAIL_RECEIVER_LISTEN", "127.0.0.1:2525")
+SECMAIL_RECEIVER_TLS_CERT = env_file("SECMAIL_RECEIVER_TLS_CERT")
+SECMAIL_RECEIVER_TLS_KEY = env_file("SECMAIL_RECEIVER_TLS_KEY")
+# Bounds on what one client may cost; the defaults leave an ordinary sender (ten messages a
+# minute from one gateway) far from every limit.
+SECMAIL_RECEIVER_MAX_MESSAGE_BYTES = env_int(
+    "SECMAIL_RECEIVER_MAX_MESSAGE_BYTES", 10 * 1024 * 1024, minimum=64 * 1024
+)
+SECMAIL_RECEIVER_MAX_CONNECTIONS = env_int("SECMAIL_RECEIVER_MAX_CONNECTIONS", 200, minimum=1)
+SECMAIL_RECEIVER_MAX_CONNECTIONS_PER_CLIENT = env_int(
+    "SECMAIL_RECEIVER_MAX_CONNECTIONS_PER_CLIENT", 10, minimum=1
+)
+SECMAIL_RECEIVER_MESSAGES_PER_MINUTE = env_int(
+    "SECMAIL_RECEIVER_MESSAGES_PER_MINUTE", 30, minimum=1
+)
+SECMAIL_RECEIVER_MAX_COMMANDS = env_int("SECMAIL_RECEIVER_MAX_COMMANDS", 100, minimum=10)
+SECMAIL_RECEIVER_IDLE_SECONDS = env_seconds("SECMAIL_RECEIVER_IDLE_SECONDS", 120)
+SECMAIL_RECEIVER_SESSION_SECONDS = env_seconds("SECMAIL_RECEIVER_SESSION_SECONDS", 600)
+# POST /tlsrpt/ is open to anyone: reports per client address per hour.
+SECMAIL_TLSRPT_POSTS_PER_HOUR = env_int("SECMAIL_TLSRPT_POSTS_PER_HOUR", 60, minimum=1)

@@ -1,0 +1,1 @@
+"""What real mail shows: the receiver, outbound observations and SMTP TLS reports."""

@@ -1,0 +1,194 @@
+"""Reads of the evidence room: outbound per organization, TLS report aggregates per domain."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from monitoring.evidence.models import ReceivedMessage, TlsReportFailure, TlsReportPolicy
+from monitoring.evidence.outbound import OUTBOUND_WINDOW, Gateway, outbound_verdict
+from partners.models import Organization
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundSummary:
+    outbound: str  # tls, legacy-tls, plaintext, unknown (outbound_verdict)
+    gateways: tuple[Gateway, ...]  # authenticated: the ones that count
+    unauthenticated: tuple[Gateway, ...]  # shown apart, with the reason; never counted
+
+    @property
+    def all_gateways(self) -> tuple[Gateway, ...]:
+        return self.gateways + self.unauthenticated
+
+
+UNKNOWN_SUMMARY = OutboundSummary(outbound="unknown", gateways=(), unauthenticated=())
+
+
+def _gateway(message: ReceivedMessage) -> Gateway:
+    return Gateway(
+        ip=message.client_ip,
+        helo=message.helo,
+        mail_from_domain=message.mail_from_domain,
+        tls_version=message.tls_version or None,
+        cipher=message.cipher or None,
+        seen_at=message.received_at,
+        authenticated=message.authenticated,
+        reason=message.auth_reason,
+        spf_result=message.spf_result,
+        dkim_result=message.dkim_result,
+        dkim_domain=message.dkim_domain,
+    )
+
+
+def outbound_summaries(
+    *, organization_ids: Iterable[int] | None = None, now: datetime | None = None
+) -> dict[int, OutboundSummary]:
+    """Outbound of many organizations in one query (organizations never seen are absent).
+
+    A gateway is a client address. Its state is its latest authenticated message of the
+    window (a fixed gateway stops counting as plain text once it sends over TLS); a gateway
+    with no authenticated message is listed, by its latest message, as unauthenticated.
+    """
+    since = (now or timezone.now()) - OUTBOUND_WINDOW
+    messages = ReceivedMessage.objects.filter(received_at__gte=since).order_by("-received_at")
+    if organization_ids is not None:
+        messages = messages.filter(organization_id__in=list(organization_ids))
+    authenticated: dict[int, dict[str, Gateway]] = defaultdict(dict)
+    other: dict[int, dict[str, Gateway]] = defaultdict(dict)
+    for message in messages.iterator(chunk_size=2000):
+        bucket = authenticated if message.authenticated else other
+        bucket[message.organization_id].setdefault(message.client_ip, _gateway(message))
+    summaries = {}
+    for organization_id in set(authenticated) | set(other):
+        counted = authenticated.get(organization_id, {})
+        rest = [g for ip, g in other.get(organization_id, {}).items() if ip not in counted]
+        summaries[organization_id] = OutboundSummary(
+            outbound=outbound_verdict(counted.values()),
+            gateways=tuple(sorted(counted.values(), key=lambda g: g.seen_at, reverse=True)),
+            unauthenticated=tuple(sorted(rest, key=lambda g: g.seen_at, reverse=True)),
+        )
+    return summaries
+
+
+def outbound_summary(*, organization: Organization, now: datetime | None = None) -> OutboundSummary:
+    summaries = outbound_summaries(organization_ids=[organization.pk], now=now)
+    return summaries.get(organization.pk, UNKNOWN_SUMMARY)
+
+
+def outbound_export_rows(*, now: datetime | None = None) -> Iterable[dict[str, object]]:
+    """One `export_outbound` object per organization, in name order."""
+    summaries = outbound_summaries(now=now)
+    for organization in Organization.objects.order_by("name").only("id", "name", "slug"):
+        summary = summaries.get(organization.pk, UNKNOWN_SUMMARY)
+        yield {
+            "organization": organization.name,
+            "slug": organization.slug,
+            "outbound": summary.outbound,
+            "gateways": [
+                {
+                    "ip": gateway.ip,
+                    "helo": gateway.helo,
+                    "tls_version": gateway.tls_version,
+                    "cipher": gateway.cipher,
+                    "seen_at": gateway.seen_at.isoformat(),
+                    "authenticated": gateway.authenticated,
+                    "reason": gateway.reason,
+                }
+                for gateway in summary.all_gateways
+            ],
+        }
+
+
+@dataclass(slots=True)
+class DomainReports:
+    """What senders reported about one domain, aggregated over reports."""
+
+    domain: str
+    reports: int = 0
+    successful: int = 0
+    failed: int = 0
+    failures: dict[str, int] = field(default_factory=dict)
+    reporters: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "domain": self.domain,
+            "reports": self.reports,
+            "successful": self.successful,
+            "failed": self.failed,
+            "failures": dict(sorted(self.failures.items())),
+            "reporters": self.reporters,
+        }
+
+
+@dataclass(slots=True)
+class _Figures:
+    """One domain's figures in one report: the largest among its entries."""
+
+    successful: int = 0
+    failed: int = 0
+    failures: dict[str, int] = field(default_factory=dict)
+
+
+def _policies(
+    days: int | None, domain_ids: Iterable[int] | None, now: datetime | None
+) -> QuerySet[TlsReportPolicy]:
+    policies = TlsReportPolicy.objects.all()
+    if days is not None:
+        policies = policies.filter(
+            report__end_at__gte=(now or timezone.now()) - timedelta(days=days)
+        )
+    if domain_ids is not None:
+        policies = policies.filter(domain_id__in=list(domain_ids))
+    return policies
+
+
+def tlsrpt_by_domain(
+    *, days: int | None = None, domain_ids: Iterable[int] | None = None, now: datetime | None = None
+) -> list[DomainReports]:
+    """TLS report figures per registry domain with reports, in domain order.
+
+    Within one report a domain's `sts` and `tlsa` entries describe the same sessions, so a
+    domain takes the largest figure among its entries of a report (successful, failed, and
+    failures per result type alike); figures are then summed over reports. `days` keeps
+    reports whose period ended within that many days.
+    """
+    policies = _policies(days, domain_ids, now)
+    rows = policies.values_list(
+        "id", "report_id", "domain__name", "successful", "failed", "report__organization_name"
+    )
+    per_report: dict[tuple[str, int], _Figures] = {}
+    policy_key: dict[int, tuple[str, int]] = {}
+    reporters: dict[str, set[str]] = defaultdict(set)
+    for policy_id, report_id, domain, successful, failed, reporter in rows.iterator(2000):
+        key = (domain, report_id)
+        policy_key[policy_id] = key
+        reporters[domain].add(reporter)
+        figures = per_report.setdefault(key, _Figures())
+        figures.successful = max(figures.successful, successful)
+        figures.failed = max(figures.failed, failed)
+    by_policy: dict[tuple[int, str], int] = defaultdict(int)
+    failures = TlsReportFailure.objects.filter(policy__in=policies).values_list(
+        "policy_id", "result_type", "count"
+    )
+    for policy_id, result_type, count in failures.iterator(2000):
+        by_policy[(policy_id, result_type)] += count
+    for (policy_id, result_type), count in by_policy.items():
+        types = per_report[policy_key[policy_id]].failures
+        types[result_type] = max(types.get(result_type, 0), count)
+    domains: dict[str, DomainReports] = {}
+    for (domain, _), figures in per_report.items():
+        aggregate = domains.setdefault(domain, DomainReports(domain=domain))
+        aggregate.reports += 1
+        aggregate.successful += figures.successful
+        aggregate.failed += figures.failed
+        for result_type, count in figures.failures.items():
+            aggregate.failures[result_type] = aggregate.failures.get(result_type, 0) + count
+    for domain, aggregate in domains.items():
+        aggregate.reporters = sorted(reporters[domain])
+    return [domains[name] for name in sorted(domains)]
