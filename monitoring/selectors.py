@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Max, Q
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from monitoring import levels
@@ -285,3 +285,45 @@ def organization_history(
         .select_related("domain")
         .order_by("-at", "-pk")[:limit]
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PairRow:
+    """A partnership with both directions: what `export_pairs` and the API's pairs show."""
+
+    a: str  # organization names, a the lower id
+    b: str
+    a_slug: str
+    b_slug: str
+    verdict: levels.PairVerdict
+
+    def as_json(self) -> dict[str, object]:
+        def word(level: Level | None) -> str | None:
+            return str(level) if level is not None else None
+
+        return {
+            "a": self.a,
+            "b": self.b,
+            "level": word(self.verdict.level),
+            "a_to_b": word(self.verdict.a_to_b),
+            "b_to_a": word(self.verdict.b_to_a),
+            "assumed": self.verdict.assumed,
+        }
+
+
+def pair_rows(partnerships: QuerySet[Partnership] | None = None) -> Iterator[PairRow]:
+    """Every partnership (or those given) with both directions, by names, streamed."""
+    partnerships = Partnership.objects.all() if partnerships is None else partnerships
+    rows = partnerships.order_by("org_a__name", "org_b__name", "pk").values_list(
+        "org_a__name",
+        "org_b__name",
+        "org_a__slug",
+        "org_b__slug",
+        "org_a__status__level",
+        "org_b__status__level",
+        "org_a__status__outbound",
+        "org_b__status__outbound",
+    )
+    for a, b, a_slug, b_slug, a_level, b_level, a_out, b_out in rows.iterator(chunk_size=2000):
+        verdict = levels.pair_verdict(a_level, b_level, a_out, b_out)
+        yield PairRow(a, b, a_slug, b_slug, verdict)

@@ -35,6 +35,11 @@ app.conf.beat_schedule = {
         "task": "monitoring.tasks.daily_upkeep",
         "schedule": crontab(hour=3, minute=17),
     },
+    # Evidence from real mail: outbound verdicts age out of their 30-day window.
+    "evidence-outbound-refresh": {
+        "task": "monitoring.evidence.tasks.outbound_refresh",
+        "schedule": crontab(hour=3, minute=41),
+    },
     # Digests and alerts: the outbox is drained every minute (retries wait for their backoff);
     # digests are queued each morning, weekly ones on Mondays, each once per period.
     "notifications-outbox-send": {

@@ -1,7 +1,8 @@
 """The outbound rule: how an organization's gateways send, judged from observed messages.
 
-Plain Python (no Django); the one place that turns observed gateways into `tls`,
-`legacy-tls`, `plaintext` or `unknown`. The levels module calls `outbound_verdict`.
+The one place that turns observed gateways into `tls`, `legacy-tls`, `plaintext` or
+`unknown` (the words themselves belong to monitoring.levels, which also owns what each does
+to a pair: levels.pair_verdict).
 """
 
 from __future__ import annotations
@@ -10,11 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-TLS = "tls"
-LEGACY_TLS = "legacy-tls"
-PLAINTEXT = "plaintext"
-UNKNOWN = "unknown"
-OUTBOUND_VALUES = (TLS, LEGACY_TLS, PLAINTEXT, UNKNOWN)
+from monitoring.levels import OUTBOUND_LEGACY_TLS as LEGACY_TLS
+from monitoring.levels import OUTBOUND_PLAINTEXT as PLAINTEXT
+from monitoring.levels import OUTBOUND_TLS as TLS
+from monitoring.levels import OUTBOUND_UNKNOWN as UNKNOWN
 
 # Only recent messages describe the gateways an organization uses today.
 OUTBOUND_WINDOW = timedelta(days=30)

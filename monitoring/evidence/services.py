@@ -32,6 +32,9 @@ from monitoring.evidence.models import (
     TlsReportFailure,
     TlsReportPolicy,
 )
+from monitoring.evidence.outbound import UNKNOWN
+from monitoring.evidence.selectors import UNKNOWN_SUMMARY, outbound_summaries
+from monitoring.models import OrganizationStatus
 from partners.domains import InvalidDomain, normalize_domain
 from partners.models import MailDomain, Organization
 
@@ -128,7 +131,7 @@ def message_record(
     authenticated, reason = authentication(
         spf_outcome=spf_outcome, dkim_outcome=dkim_outcome, registered=registered
     )
-    return ReceivedMessage.objects.create(
+    recorded = ReceivedMessage.objects.create(
         organization_id=organization_id,
         received_at=received_at or timezone.now(),
         client_ip=client_ip,
@@ -142,6 +145,34 @@ def message_record(
         authenticated=authenticated,
         auth_reason=reason[:300],
     )
+    outbound_refresh(organization_ids=[organization_id])
+    return recorded
+
+
+def outbound_refresh(
+    *, organization_ids: Iterable[int] | None = None, now: datetime | None = None
+) -> int:
+    """Store each organization's outbound verdict where the matrix reads it; returns how many
+    changed. After every recorded message for its organization, and daily for all, since
+    gateways leave the 30-day window without any new message."""
+    summaries = outbound_summaries(organization_ids=organization_ids, now=now)
+    organizations = Organization.objects.all()
+    if organization_ids is not None:
+        organizations = organizations.filter(pk__in=list(organization_ids))
+    current = dict(organizations.values_list("pk", "status__outbound"))
+    moved = []
+    for organization_id, stored in current.items():
+        outbound = summaries.get(organization_id, UNKNOWN_SUMMARY).outbound
+        if (stored or UNKNOWN) != outbound or stored is None:
+            moved.append(OrganizationStatus(organization_id=organization_id, outbound=outbound))
+    OrganizationStatus.objects.bulk_create(
+        moved,
+        update_conflicts=True,
+        unique_fields=["organization"],
+        update_fields=["outbound"],
+        batch_size=1000,
+    )
+    return len(moved)
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,6 +89,47 @@ class TestReceiver:
         assert charlie["gateways"][0]["tls_version"] is None
         assert charlie["gateways"][0]["cipher"] is None
 
+    def test_it_puts_both_senders_into_the_pair_verdict(self, receiver: Any, orgs: Any) -> None:
+        """TLS from Alpha, plain text from Charlie: Charlie -> Alpha is plaintext everywhere."""
+        from monitoring import store
+        from monitoring.models import CycleDomain, ProbeCycle
+        from partners.services import partnership_create
+        from tests.monitoring.factories import result
+
+        partnership_create(orgs.alpha, orgs.charlie)
+        cycle = ProbeCycle.objects.create(trigger="manual")
+        CycleDomain.objects.bulk_create(
+            [CycleDomain(cycle=cycle, domain=d) for d in (*orgs.alpha.domains.all(),
+                                                          *orgs.charlie.domains.all())]
+        )  # fmt: skip
+        store.domain_results_store(cycle=cycle, results=[result(ALPHA), result(CHARLIE)])
+        send(receiver, orgs.alpha_address, tls=client_context())
+        send(receiver, orgs.charlie_address, mail_from=f"it@{CHARLIE}")
+
+        out = StringIO()
+        call_command("export_pairs", "--format", "json", stdout=out)
+        [pair] = [json.loads(line) for line in out.getvalue().splitlines()]
+        assert pair == {
+            "a": "Alpha Brokers",
+            "b": "Charlie Insurance",
+            "level": "plaintext",
+            "a_to_b": "verified",
+            "b_to_a": "plaintext",
+            "assumed": False,
+        }
+        from django.contrib.auth import get_user_model
+        from django.test import Client
+
+        staff = get_user_model().objects.create_user("staff@example.org", is_staff=True)
+        client = Client()
+        client.force_login(staff)
+        matrix = client.get("/matrix/").content.decode()
+        assert "level-plaintext" in matrix
+        panel = client.get("/matrix/alpha-brokers/charlie-insurance/").content.decode()
+        assert "Charlie Insurance → Alpha Brokers" in panel
+        assert "sends in plain text" in panel
+        assert "sends with TLS" in panel
+
     def test_it_rejects_unknown_recipients_and_records_nothing(
         self, receiver: Any, orgs: Any
     ) -> None:

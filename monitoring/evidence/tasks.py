@@ -1,0 +1,23 @@
+"""Celery tasks of the evidence room: ids in, one service call, retries and limits here."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from monitoring.evidence import services
+
+
+@shared_task(
+    name="monitoring.evidence.tasks.outbound_refresh",
+    acks_late=True,
+    soft_time_limit=600,
+    time_limit=660,
+    ignore_result=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=10,
+    max_retries=5,
+)
+def outbound_refresh() -> int:
+    """Daily from beat: gateways leave the 30-day window without a new message arriving."""
+    return services.outbound_refresh()
