@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from monitoring import levels
+from monitoring.evidence.services import tlsrpt_address
 from monitoring.models import DomainStatus, HostObservation
 
 # Certificates closer than this to expiry get a "renew it" advice: the window of the probe's
@@ -173,15 +174,19 @@ def _domain_advice(status: DomainStatus) -> Iterable[Advice]:
             % {"domain": name},
         )
     if status.level and status.level != "no-mail" and not status.tls_rpt_present:
-        yield Advice(
-            "no-tls-rpt",
-            "info",
-            _(
-                "%(domain)s publishes no TLS-RPT record: add one to receive reports of senders' "
-                "TLS failures."
-            )
-            % {"domain": name},
-        )
+        address = tlsrpt_address()
+        if address:
+            message = _(
+                "%(domain)s publishes no TLS-RPT record: publish the TXT record "
+                '_smtp._tls.%(domain)s "v=TLSRPTv1; rua=mailto:%(address)s" so that senders '
+                "report their TLS failures to secmail, which shows them here."
+            ) % {"domain": name, "address": address}
+        else:
+            message = _(
+                "%(domain)s publishes no TLS-RPT record: add one to receive reports of "
+                "senders' TLS failures."
+            ) % {"domain": name}
+        yield Advice("no-tls-rpt", "info", message)
 
 
 def advice_for_domain(

@@ -56,6 +56,12 @@ def receiver_domain() -> str:
     return domain
 
 
+def tlsrpt_address() -> str | None:
+    """Where domains send their TLS reports to reach secmail (None: no receiver configured)."""
+    domain = settings.SECMAIL_RECEIVER_DOMAIN
+    return f"{TLSRPT_LOCAL_PART}@{domain}" if domain else None
+
+
 def auth_dns() -> AuthDns:
     """SPF and DKIM resolve through the probe's resolvers (SECMAIL_DNS_RESOLVERS)."""
     return AuthDns(settings.SECMAIL_DNS_RESOLVERS)

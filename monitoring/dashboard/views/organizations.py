@@ -9,15 +9,32 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from monitoring import cycles, selectors
+from monitoring import cycles, levels, selectors
 from monitoring.dashboard import enforcement
-from monitoring.dashboard.advice import advice_for_domain
+from monitoring.dashboard.advice import advice_for_domain, outbound_advice
+from monitoring.evidence.join import reports_beside_probes
+from monitoring.evidence.selectors import outbound_summary
+from monitoring.evidence.services import outbound_address_text, tlsrpt_address
 from partners.access import (
     can_reprobe,
     get_organization_for_user,
     get_visible_organization,
     permissions_for,
 )
+from partners.models import Organization
+
+
+def _outbound(organization: Organization) -> dict[str, object]:
+    """The organization's outbound test address and what its gateways' messages showed."""
+    summary = outbound_summary(organization=organization)
+    return {
+        "address": outbound_address_text(organization=organization) if tlsrpt_address() else None,
+        "summary": summary,
+        "label": levels.outbound_label(summary.outbound),
+        "advice": None
+        if summary.outbound == levels.OUTBOUND_TLS
+        else outbound_advice(organization.name, summary.outbound),
+    }
 
 
 @require_safe
@@ -30,11 +47,19 @@ def organization(request: HttpRequest, slug: str) -> HttpResponse:
     full = permissions.member
     statuses = selectors.organization_domains(organization=organization)
     observations = selectors.domain_observations(statuses=statuses)
+    reports = reports_beside_probes(statuses=statuses, observations=observations) if full else {}
     domains = []
     for status in statuses:
         found = observations.get(status.domain_id, [])
         advice = advice_for_domain(status, found) if full and status.level else []
-        domains.append({"status": status, "observations": found, "advice": advice})
+        domains.append(
+            {
+                "status": status,
+                "observations": found,
+                "advice": advice,
+                "reports": reports.get(status.domain_id),
+            }
+        )
 
     context = {
         "organization": organization,
@@ -45,6 +70,7 @@ def organization(request: HttpRequest, slug: str) -> HttpResponse:
         "can_reprobe": permissions.reprobe,
         "can_manage_contacts": permissions.manage_contacts,
         "cycle": selectors.cycle_latest(organization=organization) if full else None,
+        "outbound": _outbound(organization) if full else None,
     }
     template = "dashboard/organization.html"
     if request.htmx:
