@@ -137,14 +137,16 @@ class Resolver:
         try:
             async with self._in_flight:
                 response = await self._exchange(name, rdtype)
+            if isinstance(response, Outcome):
+                return Answer(response)
+            authenticated = bool(response.flags & dns.flags.AD)
+            if response.rcode() == dns.rcode.NXDOMAIN:
+                return Answer(Outcome.NXDOMAIN, (), authenticated, name)
+            # A hostile answer (a CNAME loop, an answer for an NXDOMAIN) trips the chain
+            # resolution: that question failed, nothing more.
+            chain = response.resolve_chaining()
         except (dns.exception.DNSException, ValueError, OSError):
             return Answer(Outcome.SERVFAIL)
-        if isinstance(response, Outcome):
-            return Answer(response)
-        authenticated = bool(response.flags & dns.flags.AD)
-        if response.rcode() == dns.rcode.NXDOMAIN:
-            return Answer(Outcome.NXDOMAIN, (), authenticated, name)
-        chain = response.resolve_chaining()
         canonical = chain.canonical_name.to_text(omit_final_dot=True).lower()
         if chain.answer is None:
             # NODATA, or a CNAME chain whose end the server did not include.

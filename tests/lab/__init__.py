@@ -70,6 +70,9 @@ class LabHandle:
             "SECMAIL_DNS_RESOLVERS": self.resolver,
             "SECMAIL_CA_BUNDLE": self.ca_bundle,
             "SECMAIL_SMTP_PORT": str(self.smtp_port),
+            "SECMAIL_MTA_STS_PORT": str(self.https_port),
+            # Every lab server is on loopback, which the probe refuses without this.
+            "SECMAIL_ALLOW_NONPUBLIC": "1",
         }
 
     def client(self) -> LabControl:
