@@ -50,6 +50,8 @@ class LabHandle:
     refused_address: str
     state_dir: Path
     ready: dict[str, Any] = field(repr=False)
+    # Plain-HTTP port of the AIA servers (0 when the world has none).
+    http_port: int = 0
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     _log: IO[bytes] | None = field(default=None, repr=False)
 
@@ -127,6 +129,7 @@ class LabHandle:
             refused_address=ready.get("refused_address", ""),
             state_dir=state_dir,
             ready=ready,
+            http_port=ready.get("http_port", 0),
             process=process,
             _log=log,
         )
