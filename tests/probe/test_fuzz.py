@@ -219,3 +219,32 @@ def test_the_reply_reader_only_ever_raises_dialogue_errors(seed):
                 assert isinstance(reply, Reply) and 0 <= reply.code <= 999
 
     asyncio.run(read_all())
+
+
+def test_the_dns_reader_only_ever_raises_wire_errors():
+    import dns.message
+    import dns.rrset
+
+    from monitoring.probe import dnswire
+
+    asked = dnswire.question("mx.fuzz.test", "MX")
+    good = dns.message.make_response(dns.message.from_wire(dnswire.query(7, asked)))
+    good.answer.append(dns.rrset.from_text("mx.fuzz.test.", 60, "IN", "CNAME", "a.fuzz.test."))
+    good.answer.append(dns.rrset.from_text("a.fuzz.test.", 60, "IN", "MX", "10 mx1.fuzz.test."))
+    wire = good.to_wire()
+    assert dnswire.follow(dnswire.parse(wire, asked), "mx.fuzz.test", "MX", 8) == (
+        (dnswire.MxData(10, "mx1.fuzz.test"),),
+        "a.fuzz.test",
+    )
+    # A compression pointer to itself must end, not loop.
+    looping = wire[:12] + asked + b"\xc0\x1e" + b"\x00\x0f\x00\x01" + bytes(6)
+    with pytest.raises(dnswire.WireError):
+        dnswire.parse(looping[:12] + looping[12:], asked)
+    rng = random.Random(SEED + 20)
+    for _ in range(3000):
+        data = mutate(rng, wire)
+        try:
+            response = dnswire.parse(data, asked)
+            dnswire.follow(response, "mx.fuzz.test", "MX", 8)
+        except dnswire.WireError:
+            pass
