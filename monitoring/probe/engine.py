@@ -87,6 +87,10 @@ class Batch:
         # Judged once per (host, address) like the dialogue itself: a hosted MX serves thousands.
         self._judged: dict[tuple[str, str], tuple[AddressResult, bool]] = {}
         self.aia_fetches: list[aia.AiaFetch] = []
+        self._chain_names: dict[tuple[bytes, ...], tuple[str, ...]] = {}
+        self._analyses: dict[
+            tuple[tuple[bytes, ...], str | None], tuple[certs.CertificateInfo, bool] | None
+        ] = {}
         self.handshakes = 0
 
     async def dialogue(self, host: str, ip: str) -> Dialogue:
@@ -269,7 +273,7 @@ class Batch:
         is_valid = False
         match = None
         if dialogue.chain_der:
-            analyzed = certs.analyze(dialogue.chain_der, host, self.trust, now, self.pool)
+            analyzed = self._analyze(dialogue.chain_der, host, now)
             if analyzed is not None:
                 certificate, is_valid = analyzed
             if tlsa is not None and tlsa.records:
@@ -288,6 +292,24 @@ class Batch:
             dane_match=match if dialogue.tested else None,
         )
         return address, is_valid
+
+    def _analyze(
+        self, chain_der: tuple[bytes, ...], host: str, now: datetime
+    ) -> tuple[certs.CertificateInfo, bool] | None:
+        """certs.analyze, once per (chain, SAN entry that matches the host) in a batch.
+
+        A hosted provider presents one wildcard chain for thousands of MX names: every name
+        the same SAN entry matches gets the same verdict, so the verifier runs once for them.
+        """
+        names = self._chain_names.get(chain_der)
+        if names is None:
+            leaf = certs.parse_chain(chain_der[:1])
+            names = self._chain_names[chain_der] = tuple(certs.dns_names(leaf[0])) if leaf else ()
+        matched = next((name for name in names if certs.name_matches(name, host)), None)
+        key = (chain_der, matched)
+        if key not in self._analyses:
+            self._analyses[key] = certs.analyze(chain_der, host, self.trust, now, self.pool)
+        return self._analyses[key]
 
     async def chase_missing_issuers(self) -> None:
         """Fetch, from AIA caIssuers URLs, intermediates that servers failed to send.
