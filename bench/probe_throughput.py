@@ -1,6 +1,7 @@
 """Probe throughput on lab worlds of 1,000 domains, against a bare STARTTLS floor.
 
-Run: .venv/bin/python bench/probe_throughput.py [--domains 1000] [--repeat 1]
+Run: .venv/bin/python bench/probe_throughput.py [--domains 1000] [--world a|b|postfix]
+     [--old-tree PATH]
 
 World (a): every domain has its own MX host name; the names are spread over a handful of
 addresses, as at hosted providers. World (b): the domains share 100 MX hosts.
@@ -8,12 +9,21 @@ The floor connects, reads the greeting, sends EHLO and STARTTLS, completes the h
 without verification and QUITs, once per (MX host, address), with the same politeness
 (one connection at a time per address). Figures: domains/s, p50/p95 per-domain time,
 peak RSS, TLS handshakes, and the probe/floor ratio.
+
+Postfix worlds (run as root with Debian's postfix installed; skipped otherwise): real `smtpd`
+listeners on 8 loopback addresses with a throwaway test CA, the lab's DNS pointing 1,000
+hosted domains (distinct MX names over the 8 addresses) and 1,000 domains sharing 100 MX hosts
+at them. Side by side in one run, each in a fresh process: the bare floor, the probe of this
+tree, and (with --old-tree, e.g. a `git worktree add /tmp/probe-old cf624e5`) an older
+commit's probe. Only loopback is touched; Postfix and the lab are stopped at the end.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import resource
 import ssl
 import statistics
@@ -27,10 +37,17 @@ import dns.resolver
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.support import postfix  # noqa: E402
 from monitoring.probe import ProbeConfig  # noqa: E402
 from monitoring.probe.engine import Batch  # noqa: E402
 from tests.lab import bulk_world, start_lab  # noqa: E402
 from tests.lab.control import LabControl  # noqa: E402
+from tests.lab.world import ZONE, WorldBuilder, WorldSpec  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+RUNNER = REPO / "bench" / "support" / "probe_runner.py"
+POSTFIX_ADDRESSES = [f"127.20.0.{i}" for i in range(1, 9)]
+SHARED_HOSTS = 100
 
 
 def lab_config(lab) -> ProbeConfig:
@@ -158,11 +175,121 @@ def report(key: str, n: int) -> None:
     )
 
 
+def postfix_dns_world(n: int) -> tuple[WorldSpec, dict[str, list[str]]]:
+    """DNS only (Postfix serves SMTP): the hosted and the shared world's domains."""
+    b = WorldBuilder("postfix-dns")
+    domains: dict[str, list[str]] = {"hosted": [], "shared": []}
+    for i in range(n):
+        host = f"mx{i}.hosted.{ZONE}"
+        b.record(host, "A", POSTFIX_ADDRESSES[i % len(POSTFIX_ADDRESSES)])
+        domain = f"h{i}.pf.{ZONE}"
+        b.record(domain, "MX", f"10 {host}.")
+        domains["hosted"].append(domain)
+    for j in range(SHARED_HOSTS):
+        b.record(f"mx{j}.shared.{ZONE}", "A", POSTFIX_ADDRESSES[j % len(POSTFIX_ADDRESSES)])
+    for i in range(n):
+        domain = f"s{i}.pf.{ZONE}"
+        b.record(domain, "MX", f"10 mx{i % SHARED_HOSTS}.shared.{ZONE}.")
+        domains["shared"].append(domain)
+    return b.world, domains
+
+
+def measure(tree: Path, mode: str, job: dict, work: Path) -> dict:
+    job_file = work / f"job-{mode}.json"
+    job_file.write_text(json.dumps(job))
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(RUNNER),
+            "--tree",
+            str(tree),
+            "--mode",
+            mode,
+            "--input",
+            str(job_file),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": ""},
+    )
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def report_postfix(n: int, old_tree: Path | None, loop: str) -> None:
+    why_not = postfix.available()
+    if why_not:
+        print(f"Postfix worlds skipped: {why_not}", flush=True)
+        return
+    world, domains = postfix_dns_world(n)
+    with tempfile.TemporaryDirectory(prefix="secmail-bench-postfix-") as tmp:
+        work = Path(tmp)
+        work.chmod(0o755)  # Postfix's unprivileged daemons must reach their sockets below it
+        pki = postfix.make_pki(work / "tls", [f"*.hosted.{ZONE}", f"*.shared.{ZONE}"])
+        port = postfix.free_port(POSTFIX_ADDRESSES)
+        with (
+            postfix.postfix_listeners(work / "postfix", POSTFIX_ADDRESSES, port, pki),
+            start_lab(world, work / "lab") as lab,
+        ):
+            ip, dns_port = lab.resolver.rsplit(":", 1)
+            settings = {
+                "resolvers": [[ip, int(dns_port)]],
+                "ca_bundle": str(pki.ca_bundle),
+                "smtp_port": port,
+                "ehlo_name": "bench.secmail.test",
+                "connect_timeout": 5,
+                "probe_timeout": 30,
+                "max_connections": 64,
+                "allow_nonpublic": True,
+                "loop": loop,
+            }
+            config = ProbeConfig(
+                resolvers=((ip, int(dns_port)),), smtp_port=port, ehlo_name="bench.test"
+            )
+            for name in ("hosted", "shared"):
+                names = domains[name]
+                pairs = resolve_pairs(names, config)
+                floor_job = {"pairs": pairs, "port": port, "max_connections": 64}
+                probe_job = {"domains": names, "settings": settings}
+                figures = {"floor": measure(REPO, "floor", floor_job, work)}
+                figures["head"] = measure(REPO, "probe", probe_job, work)
+                if old_tree is not None:
+                    figures["old"] = measure(old_tree, "probe", probe_job, work)
+                print_postfix(name, len(names), len(pairs), figures)
+
+
+def print_postfix(name: str, n: int, pairs: int, figures: dict[str, dict]) -> None:
+    rate = {key: n / f["wall"] for key, f in figures.items()}
+    lines = [f"postfix world {name}: {n} domains, {pairs} (MX host, address) pairs"]
+    for key, label in (("floor", "bare floor"), ("head", "probe (this tree)"), ("old", "old")):
+        if key not in figures:
+            continue
+        f = figures[key]
+        levels = f" levels {f['levels']}" if "levels" in f else ""
+        lines.append(
+            f"  {label:>17}: {rate[key]:6.0f} domains/s, wall {f['wall']:.2f} s, "
+            f"CPU {1000 * f['cpu'] / n:.2f} ms/domain, handshakes {f['handshakes']}{levels}"
+        )
+    lines.append(f"  probe / floor: {rate['head'] / rate['floor']:.2f}")
+    if "old" in rate:
+        lines.append(f"  probe / old probe: {rate['head'] / rate['old']:.2f}")
+    print("\n".join(lines), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--domains", type=int, default=1000)
-    parser.add_argument("--world", choices=sorted(WORLDS), help="run one world only")
+    parser.add_argument(
+        "--world", choices=[*sorted(WORLDS), "postfix"], help="run one world (or Postfix) only"
+    )
+    parser.add_argument(
+        "--old-tree", type=Path, help="a worktree of an older commit, measured beside this one"
+    )
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
     args = parser.parse_args()
+    if args.world == "postfix":
+        report_postfix(args.domains, args.old_tree, args.loop)
+        return
     if args.world:
         report(args.world, args.domains)
         return
@@ -172,6 +299,7 @@ def main() -> None:
             [sys.executable, __file__, "--world", key, "--domains", str(args.domains)],
             check=True,
         )
+    report_postfix(args.domains, args.old_tree, args.loop)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ def probe_config(**overrides: object) -> ProbeConfig:
         "https_port": int(getattr(settings, "SECMAIL_MTA_STS_PORT", 443)),
         "connect_timeout": float(getattr(settings, "SECMAIL_CONNECT_TIMEOUT", 10)),
         "probe_timeout": float(getattr(settings, "SECMAIL_PROBE_TIMEOUT", 30)),
+        "allow_nonpublic": bool(getattr(settings, "SECMAIL_ALLOW_NONPUBLIC", False)),
     }
     ehlo_name = getattr(settings, "SECMAIL_EHLO_NAME", None)
     if ehlo_name:

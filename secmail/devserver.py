@@ -91,6 +91,8 @@ def _start_demo_lab() -> LabHandle | None:
     lab = start_lab("demo", ROOT / "var" / "lab")
     os.environ.update(lab.env())
     os.environ["SECMAIL_MTA_STS_PORT"] = str(lab.https_port)
+    # The lab's servers live on loopback, which the probe otherwise refuses to connect to.
+    os.environ["SECMAIL_ALLOW_NONPUBLIC"] = "1"
     # Lab servers answer at once; short deadlines keep the demo's hostile ones from dragging.
     os.environ.setdefault("SECMAIL_PROBE_TIMEOUT", "5")
     os.environ.setdefault("SECMAIL_CONNECT_TIMEOUT", "3")

@@ -217,6 +217,9 @@ SECMAIL_MTA_STS_PORT = env_port("SECMAIL_MTA_STS_PORT", 443)
 SECMAIL_EHLO_NAME = env_hostname("SECMAIL_EHLO_NAME", socket.getfqdn())
 SECMAIL_CONNECT_TIMEOUT = env_seconds("SECMAIL_CONNECT_TIMEOUT", 10)
 SECMAIL_PROBE_TIMEOUT = env_seconds("SECMAIL_PROBE_TIMEOUT", 30)
+# Off in production: MX hosts, policy hosts and AIA URLs are chosen by the probed domain, and
+# must not aim the probe at loopback or a private network. The lab and the tests set it.
+SECMAIL_ALLOW_NONPUBLIC = env_bool("SECMAIL_ALLOW_NONPUBLIC", False)
 SECMAIL_CYCLE_HOURS = env_int("SECMAIL_CYCLE_HOURS", 24, minimum=1)
 SECMAIL_KEEP_OBSERVATIONS_DAYS = env_int("SECMAIL_KEEP_OBSERVATIONS_DAYS", 90, minimum=1)
 

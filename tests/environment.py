@@ -10,3 +10,5 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
 os.environ.setdefault("DEBUG", "0")
+# Every server a test probes is a lab server on loopback, which the probe refuses by default.
+os.environ.setdefault("SECMAIL_ALLOW_NONPUBLIC", "1")

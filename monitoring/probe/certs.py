@@ -7,6 +7,7 @@ import math
 import os
 import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -76,29 +77,67 @@ class IntermediatePool:
     A server that omits its intermediate cannot be verified, but if another server presented
     that intermediate we can show the chain would build with it: that is an incomplete chain,
     not an unknown CA. Browsers keep the same kind of cache. The pool only classifies a failure;
-    it never makes a chain valid. Bounded, so a hostile server cannot grow it without end.
+    it never makes a chain valid.
+
+    Bounded with least-recently-seen eviction, so hostile chains can neither grow it without
+    end nor freeze it full: real intermediates are presented again by the many servers that
+    use them, which keeps them fresh while one-off junk ages out. Each subject keeps only a few
+    certificates, so a flood of look-alikes cannot crowd out the real one or make chain
+    building try thousands of signatures.
     """
 
     MAX_CERTIFICATES = 5000
+    MAX_PER_SUBJECT = 8
+    # Certificates taken from one presented chain; real chains carry one or two.
+    MAX_PER_CHAIN = 8
 
-    def __init__(self) -> None:
-        self._by_subject: dict[x509.Name, list[x509.Certificate]] = {}
-        self._seen: set[bytes] = set()
+    def __init__(self, max_certificates: int | None = None) -> None:
+        self.max_certificates = max_certificates or self.MAX_CERTIFICATES
+        self._by_fingerprint: OrderedDict[bytes, x509.Certificate] = OrderedDict()
+        self._by_subject: dict[x509.Name, OrderedDict[bytes, x509.Certificate]] = {}
         self._lock = threading.Lock()
 
+    def __len__(self) -> int:
+        return len(self._by_fingerprint)
+
     def add_chain(self, chain: Iterable[x509.Certificate]) -> None:
+        taken = 0
         for cert in chain:
+            if taken >= self.MAX_PER_CHAIN:
+                return
+            taken += 1
             if not _is_ca(cert):
                 continue
             fingerprint = cert.fingerprint(hashes.SHA256())
             with self._lock:
-                if fingerprint in self._seen or len(self._seen) >= self.MAX_CERTIFICATES:
-                    continue
-                self._seen.add(fingerprint)
-                self._by_subject.setdefault(cert.subject, []).append(cert)
+                self._add(fingerprint, cert)
+
+    def _add(self, fingerprint: bytes, cert: x509.Certificate) -> None:
+        same_subject = self._by_subject.setdefault(cert.subject, OrderedDict())
+        if fingerprint in self._by_fingerprint:
+            self._by_fingerprint.move_to_end(fingerprint)
+            same_subject.move_to_end(fingerprint)
+            return
+        self._by_fingerprint[fingerprint] = cert
+        same_subject[fingerprint] = cert
+        if len(same_subject) > self.MAX_PER_SUBJECT:
+            self._forget(next(iter(same_subject)))
+        while len(self._by_fingerprint) > self.max_certificates:
+            self._forget(next(iter(self._by_fingerprint)))
+
+    def _forget(self, fingerprint: bytes) -> None:
+        cert = self._by_fingerprint.pop(fingerprint)
+        same_subject = self._by_subject[cert.subject]
+        same_subject.pop(fingerprint, None)
+        if not same_subject:
+            del self._by_subject[cert.subject]
 
     def issuers_of(self, cert: x509.Certificate) -> list[x509.Certificate]:
-        return list(self._by_subject.get(cert.issuer, ()))
+        with self._lock:
+            return list(self._by_subject.get(cert.issuer, {}).values())
+
+    def __contains__(self, cert: x509.Certificate) -> bool:
+        return cert.fingerprint(hashes.SHA256()) in self._by_fingerprint
 
 
 # Shared by the batches of one process (a worker), so intermediates learned from one batch

@@ -37,6 +37,10 @@ class ProbeConfig:
     per_address_connections: int = 1
     # Deadline for a whole batch; None means only the per-address deadlines apply.
     batch_timeout: float | None = None
+    # Connect to loopback, private, link-local and other non-global addresses, and fetch AIA
+    # URLs on any port. Only a lab on loopback needs it; production never does, since an MX,
+    # policy host or certificate URL is chosen by whoever controls the probed domain.
+    allow_nonpublic: bool = False
     clock: Callable[[], datetime] = utc_now
 
     def __post_init__(self) -> None:
@@ -54,6 +58,23 @@ class ProbeConfig:
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
+
+    def may_connect(self, ip: str) -> bool:
+        """Whether the probe may open a connection to this (already resolved) address."""
+        return self.allow_nonpublic or is_public_address(ip)
+
+
+def is_public_address(ip: str) -> bool:
+    """Globally routable: not loopback, private, link-local, shared (CGNAT), ULA or reserved."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    if mapped is not None:
+        # ::ffff:10.0.0.1 reaches 10.0.0.1: judge the IPv4 address it stands for.
+        address = mapped
+    return address.is_global
 
 
 def parse_resolvers(value: str) -> tuple[tuple[str, int], ...]:

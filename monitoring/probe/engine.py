@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from . import aia, certs
 from .config import ProbeConfig
@@ -30,6 +31,22 @@ MAX_ADDRESSES_PER_HOST = 8
 # Fetching missing intermediates (AIA) is for a better error code only: keep it small.
 MAX_AIA_FETCHES = 32
 AIA_DEADLINE = 10.0
+
+T = TypeVar("T")
+
+
+async def isolated(step: Awaitable[T], on_failure: Callable[[str], T]) -> T:
+    """Run one step that talks to a server or reads what it sent; its failure stays its own.
+
+    Whatever the step raises (a parser tripping on hostile bytes, a bug) becomes the value
+    `on_failure` makes from a one-line description, recorded in that address's or fetch's
+    `detail`, so it never reaches another address or domain. Cancellation still propagates:
+    deadlines must keep working.
+    """
+    try:
+        return await step
+    except Exception as exc:  # noqa: BLE001 - recorded by on_failure, never silently dropped
+        return on_failure(f"{type(exc).__name__}: {str(exc)[:160]}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +86,11 @@ class Batch:
         self._tlsa: dict[str, asyncio.Future[_HostTlsa]] = {}
         # Judged once per (host, address) like the dialogue itself: a hosted MX serves thousands.
         self._judged: dict[tuple[str, str], tuple[AddressResult, bool]] = {}
+        self.aia_fetches: list[aia.AiaFetch] = []
+        self._chain_names: dict[tuple[bytes, ...], tuple[str, ...]] = {}
+        self._analyses: dict[
+            tuple[tuple[bytes, ...], str | None], tuple[certs.CertificateInfo, bool] | None
+        ] = {}
         self.handshakes = 0
 
     async def dialogue(self, host: str, ip: str) -> Dialogue:
@@ -80,9 +102,18 @@ class Batch:
         return await asyncio.shield(future)
 
     async def _polite_dialogue(self, host: str, ip: str) -> Dialogue:
+        if not self.config.may_connect(ip):
+            # Whoever controls the domain chooses its MX addresses: never let them aim us at
+            # loopback, a private network or a cloud metadata service.
+            return Dialogue(
+                ip=ip, error="non-public-address", detail=f"{ip} is not a public address"
+            )
         gate = self._per_ip.setdefault(ip, asyncio.Semaphore(self.config.per_address_connections))
         async with gate, self.connections:
-            result = await smtp_dialogue(host, ip, self.config)
+            result = await isolated(
+                smtp_dialogue(host, ip, self.config),
+                lambda why: Dialogue(ip=ip, error="probe-failed", detail=why),
+            )
         if result.chain_der:
             self.handshakes += 1
         return result
@@ -96,7 +127,11 @@ class Batch:
 
     async def _lookup_tlsa(self, host: str) -> _HostTlsa:
         answer = await self.resolver.query(tlsa_name(host), "TLSA")
-        records = tuple(Tlsa(rr.usage, rr.selector, rr.mtype, rr.cert) for rr in answer.records)
+        records = tuple(
+            Tlsa(rr.usage, rr.selector, rr.mtype, rr.cert)
+            for rr in answer.records
+            if hasattr(rr, "usage")  # a CNAME or other stray record in the answer is no TLSA
+        )
         return _HostTlsa(records, answer.authenticated and bool(records))
 
     async def gather_facts(self, domain: str) -> _DomainFacts:
@@ -128,14 +163,19 @@ class Batch:
 
         host_names = tuple(host for _, host, _ in hosts)
         sts_task = asyncio.ensure_future(
-            mta_sts(
-                domain,
-                host_names,
-                self.resolver,
-                self.config,
-                self.trust,
-                self.config.clock(),
-                self.connections,
+            isolated(
+                mta_sts(
+                    domain,
+                    host_names,
+                    self.resolver,
+                    self.config,
+                    self.trust,
+                    self.config.clock(),
+                    self.connections,
+                ),
+                lambda why: MtaStsResult(
+                    mode=None, valid=False, errors=("policy-fetch-failed",), detail=why
+                ),
             )
         )
         rpt_task = asyncio.ensure_future(tls_rpt(domain, self.resolver))
@@ -181,7 +221,7 @@ class Batch:
                 judged = self._judged.get((host, ip))
                 if judged is None:
                     dialogue = self._dialogues[(host, ip)].result()
-                    judged = self._address_result(host, dialogue, tlsa.get(host), now)
+                    judged = self._judge(host, dialogue, tlsa.get(host), now)
                     self._judged[(host, ip)] = judged
                 address, is_valid = judged
                 valid[(host, ip)] = is_valid
@@ -206,6 +246,26 @@ class Batch:
             tls_rpt=facts.tls_rpt,
         )
 
+    def _judge(
+        self, host: str, dialogue: Dialogue, tlsa: _HostTlsa | None, now: datetime
+    ) -> tuple[AddressResult, bool]:
+        try:
+            return self._address_result(host, dialogue, tlsa, now)
+        except Exception as exc:  # noqa: BLE001 - a certificate no parser expected; recorded
+            why = f"certificate not analyzable: {type(exc).__name__}: {str(exc)[:120]}"
+            address = AddressResult(
+                ip=dialogue.ip,
+                tested=dialogue.tested,
+                starttls=dialogue.starttls,
+                tls_version=dialogue.tls_version,
+                cipher=dialogue.cipher,
+                error=dialogue.error,
+                smtp_reply=dialogue.smtp_reply,
+                detail=dialogue.detail or why,
+                extensions=dialogue.extensions,
+            )
+            return address, False
+
     def _address_result(
         self, host: str, dialogue: Dialogue, tlsa: _HostTlsa | None, now: datetime
     ) -> tuple[AddressResult, bool]:
@@ -213,7 +273,7 @@ class Batch:
         is_valid = False
         match = None
         if dialogue.chain_der:
-            analyzed = certs.analyze(dialogue.chain_der, host, self.trust, now, self.pool)
+            analyzed = self._analyze(dialogue.chain_der, host, now)
             if analyzed is not None:
                 certificate, is_valid = analyzed
             if tlsa is not None and tlsa.records:
@@ -233,6 +293,24 @@ class Batch:
         )
         return address, is_valid
 
+    def _analyze(
+        self, chain_der: tuple[bytes, ...], host: str, now: datetime
+    ) -> tuple[certs.CertificateInfo, bool] | None:
+        """certs.analyze, once per (chain, SAN entry that matches the host) in a batch.
+
+        A hosted provider presents one wildcard chain for thousands of MX names: every name
+        the same SAN entry matches gets the same verdict, so the verifier runs once for them.
+        """
+        names = self._chain_names.get(chain_der)
+        if names is None:
+            leaf = certs.parse_chain(chain_der[:1])
+            names = self._chain_names[chain_der] = tuple(certs.dns_names(leaf[0])) if leaf else ()
+        matched = next((name for name in names if certs.name_matches(name, host)), None)
+        key = (chain_der, matched)
+        if key not in self._analyses:
+            self._analyses[key] = certs.analyze(chain_der, host, self.trust, now, self.pool)
+        return self._analyses[key]
+
     async def chase_missing_issuers(self) -> None:
         """Fetch, from AIA caIssuers URLs, intermediates that servers failed to send.
 
@@ -248,13 +326,18 @@ class Batch:
                     if not urls:
                         return
                     fetched |= urls
-                    found = await asyncio.gather(
-                        *(aia.fetch_issuers(url, self.resolver, self.config) for url in urls)
-                    )
-                    for issuers in found:
-                        self.pool.add_chain(issuers)
+                    await asyncio.gather(*(self._fetch_issuers(url) for url in sorted(urls)))
         except TimeoutError:
             return
+
+    async def _fetch_issuers(self, url: str) -> None:
+        outcome = await isolated(
+            aia.fetch_issuers(url, self.resolver, self.config),
+            lambda why: aia.AiaFetch(url, error="aia-fetch-failed", detail=why),
+        )
+        # Kept for whoever wants to know why an intermediate stayed missing (tests, debugging).
+        self.aia_fetches.append(outcome)
+        self.pool.add_chain(outcome.issuers)
 
     def _aia_urls_wanted(self) -> set[str]:
         urls: set[str] = set()
@@ -264,9 +347,14 @@ class Batch:
             chain = certs.parse_chain(future.result().chain_der)
             if not chain:
                 continue
-            stuck = certs.missing_issuer(chain, self.trust, self.pool)
-            if stuck is not None:
-                urls.update(aia.ca_issuer_urls(stuck))
+            try:
+                stuck = certs.missing_issuer(chain, self.trust, self.pool)
+                if stuck is not None:
+                    urls.update(aia.ca_issuer_urls(stuck))
+            except Exception as exc:  # noqa: BLE001 - this chain only loses its AIA chase
+                self.aia_fetches.append(
+                    aia.AiaFetch("", error="aia-unreadable", detail=f"{type(exc).__name__}")
+                )
         return urls
 
     def remember_intermediates(self) -> None:

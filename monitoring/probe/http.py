@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ssl
 from dataclasses import dataclass
 
 MAX_HEADER_BYTES = 16 * 1024
+# A chunk-size line is a hex number and optional extensions; anything longer is hostile.
+MAX_CHUNK_LINE = 1024
+
+
+class HttpError(Exception):
+    """The server's answer was not usable HTTP; the message says why, in a few words."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,10 +35,13 @@ async def http_get(
     max_body: int,
     accept: str = "*/*",
 ) -> HttpResponse:
-    """GET `path` from `host` at `ip`; never follows redirects; raises ValueError on bad HTTP.
+    """GET `path` from `host` at `ip`; never follows redirects.
 
-    The address comes from our own resolver, so name resolution never leaves the configured
-    resolvers (docs/probe.md), and TLS is not verified here: the caller judges the chain.
+    Raises HttpError for an answer that is not bounded, well-formed HTTP, OSError (ssl.SSLError
+    included) for the connection, TimeoutError for the connect deadline; the caller's own
+    deadline bounds the rest. The address comes from our own resolver, so name resolution
+    never leaves the configured resolvers, and TLS is not verified here: the caller judges the
+    chain.
     """
     from .smtp import presented_chain
 
@@ -58,22 +66,36 @@ async def http_get(
             f"GET {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: secmail-probe\r\n"
             f"Accept: {accept}\r\nConnection: close\r\n\r\n"
         )
-        writer.write(request.encode("ascii"))
+        writer.write(request.encode("ascii", errors="replace"))
         await writer.drain()
-        head = await reader.readuntil(b"\r\n\r\n")
-        status_line, *header_lines = head.decode("iso-8859-1").split("\r\n")
-        parts = status_line.split(" ", 2)
-        if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
-            raise ValueError("not an HTTP response")
-        headers = {}
-        for line in header_lines:
-            key, sep, value = line.partition(":")
-            if sep:
-                headers[key.strip().lower()] = value.strip()
-        body = await _read_body(reader, headers, max_body)
-        return HttpResponse(int(parts[1]), headers, body, chain)
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            status, headers = _parse_head(head)
+            body = await _read_body(reader, headers, max_body)
+        except asyncio.LimitOverrunError:
+            raise HttpError(f"response header longer than {MAX_HEADER_BYTES} bytes") from None
+        except asyncio.IncompleteReadError:
+            raise HttpError("connection closed before the response ended") from None
+        return HttpResponse(status, headers, body, chain)
     finally:
         writer.transport.abort()
+
+
+def _parse_head(head: bytes) -> tuple[int, dict[str, str]]:
+    status_line, *header_lines = head.decode("iso-8859-1").split("\r\n")
+    parts = status_line.split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/") or not _is_digits(parts[1], 3):
+        raise HttpError(f"not an HTTP status line: {status_line[:80]!r}")
+    headers = {}
+    for line in header_lines:
+        key, sep, value = line.partition(":")
+        if sep:
+            headers[key.strip().lower()] = value.strip()
+    return int(parts[1]), headers
+
+
+def _is_digits(text: str, count: int) -> bool:
+    return len(text) == count and text.isascii() and text.isdigit()
 
 
 async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str], limit: int) -> bytes:
@@ -81,22 +103,33 @@ async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str], limi
         body = bytearray()
         while True:
             size_line = await reader.readuntil(b"\r\n")
-            size = int(size_line.split(b";")[0].strip() or b"0", 16)
+            size_text = size_line.split(b";")[0].strip() or b"0"
+            if len(size_line) > MAX_CHUNK_LINE or not all(
+                c in b"0123456789abcdefABCDEF" for c in size_text
+            ):
+                raise HttpError("malformed chunk size")
+            size = int(size_text, 16)
             if size == 0:
                 return bytes(body)
             if len(body) + size > limit:
-                raise ValueError("response body too large")
+                raise HttpError("response body too large")
             body += await reader.readexactly(size)
             await reader.readexactly(2)
     length = headers.get("content-length")
     if length is not None:
-        if not length.isdigit() or int(length) > limit:
-            raise ValueError("response body too large")
+        if not length.isascii() or not length.isdigit():
+            raise HttpError("malformed Content-Length")
+        if int(length) > limit:
+            raise HttpError("response body too large")
         return await reader.readexactly(int(length))
-    body = await reader.read(limit + 1)
-    with contextlib.suppress(OSError, ssl.SSLError):
+    body = bytearray()
+    try:
         while len(body) <= limit and (chunk := await reader.read(limit + 1 - len(body))):
             body += chunk
+    except OSError:
+        # Connection: close ends the body; an abrupt end (or a TLS close without close_notify)
+        # after some data is how many servers finish.
+        pass
     if len(body) > limit:
-        raise ValueError("response body too large")
-    return body
+        raise HttpError("response body too large")
+    return bytes(body)

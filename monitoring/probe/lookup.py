@@ -7,15 +7,10 @@ import enum
 import random
 from dataclasses import dataclass
 
-import dns.asyncquery
-import dns.exception
-import dns.flags
-import dns.message
-import dns.name
 import dns.rcode
-import dns.rdatatype
 import dns.resolver
 
+from . import dnswire
 from .config import ProbeConfig
 
 MAX_CNAME_CHAIN = 8
@@ -135,30 +130,25 @@ class Resolver:
 
     async def _ask(self, name: str, rdtype: str) -> Answer:
         try:
+            asked = dnswire.question(name, rdtype)
             async with self._in_flight:
-                response = await self._exchange(name, rdtype)
-        except (dns.exception.DNSException, ValueError, OSError):
+                response = await self._exchange(asked)
+            if isinstance(response, Outcome):
+                return Answer(response)
+            authenticated = response.authenticated
+            if response.rcode == dns.rcode.NXDOMAIN:
+                return Answer(Outcome.NXDOMAIN, (), authenticated, name)
+            # A hostile answer (a CNAME loop, a mangled record) fails that question only.
+            records, canonical = dnswire.follow(response, name, rdtype, MAX_CNAME_CHAIN)
+        except (dnswire.WireError, ValueError, OSError, EOFError):
             return Answer(Outcome.SERVFAIL)
-        if isinstance(response, Outcome):
-            return Answer(response)
-        authenticated = bool(response.flags & dns.flags.AD)
-        if response.rcode() == dns.rcode.NXDOMAIN:
-            return Answer(Outcome.NXDOMAIN, (), authenticated, name)
-        chain = response.resolve_chaining()
-        canonical = chain.canonical_name.to_text(omit_final_dot=True).lower()
-        if chain.answer is None:
-            # NODATA, or a CNAME chain whose end the server did not include.
-            return Answer(Outcome.OK, (), authenticated, canonical)
-        return Answer(Outcome.OK, tuple(chain.answer), authenticated, canonical)
+        # NODATA, or a CNAME chain whose end the server did not include, has no records.
+        return Answer(Outcome.OK, records, authenticated, canonical)
 
-    async def _exchange(self, name: str, rdtype: str) -> dns.message.Message | Outcome:
+    async def _exchange(self, asked: bytes) -> dnswire.Response | Outcome:
         """Ask the resolvers in turn until one answers NOERROR or NXDOMAIN, within the lifetime."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._lifetime
-        query = dns.message.make_query(name + ".", rdtype, want_dnssec=True, payload=1232)
-        # DO asks a validating resolver for the AD bit (RFC 6840 §5.7); AD in the query does
-        # too for resolvers that do not look at DO.
-        query.flags |= dns.flags.AD
         if not self._nameservers:
             return Outcome.SERVFAIL
         failure = Outcome.TIMEOUT
@@ -168,12 +158,13 @@ class Resolver:
             server = self._nameservers[attempt % len(self._nameservers)]
             attempt += 1
             mux = await self._mux(server)
-            query.id = mux.new_id()
+            query_id = mux.new_id()
+            wire = dnswire.query(query_id, asked)
             waiter: asyncio.Future[bytes] = loop.create_future()
-            mux.waiting[query.id] = waiter
+            mux.waiting[query_id] = waiter
             try:
                 assert mux.transport is not None
-                mux.transport.sendto(query.to_wire())
+                mux.transport.sendto(wire)
                 data = await asyncio.wait_for(waiter, min(self._attempt_timeout, remaining))
             except TimeoutError:
                 continue
@@ -183,18 +174,23 @@ class Resolver:
                 await asyncio.sleep(min(0.2, max(0.0, deadline - loop.time())))
                 continue
             finally:
-                mux.waiting.pop(query.id, None)
+                mux.waiting.pop(query_id, None)
             try:
-                response = dns.message.from_wire(data, ignore_trailing=True)
-            except dns.exception.DNSException:
-                continue
-            if not query.is_response(response):
-                continue
-            if response.flags & dns.flags.TC:
-                response = await dns.asyncquery.tcp(
-                    query, server[0], timeout=max(0.1, deadline - loop.time()), port=server[1]
-                )
-            if response.rcode() in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+                response = dnswire.parse(data, asked)
+            except dnswire.WireError:
+                continue  # not an answer to this question (or garbage): keep waiting
+            if response.truncated:
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        data = await _tcp_exchange(server, wire)
+                except (OSError, EOFError, asyncio.IncompleteReadError):
+                    failure = Outcome.SERVFAIL
+                    failed_servers.add(server)
+                    if len(failed_servers) == len(self._nameservers):
+                        return failure
+                    continue
+                response = dnswire.parse(data, asked)
+            if response.rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
                 return response
             failure = Outcome.SERVFAIL
             failed_servers.add(server)
@@ -215,13 +211,22 @@ class Resolver:
         return mux
 
 
+async def _tcp_exchange(server: tuple[str, int], wire: bytes) -> bytes:
+    """The same query over TCP (RFC 7766), for an answer too large for UDP."""
+    reader, writer = await asyncio.open_connection(server[0], server[1])
+    try:
+        writer.write(len(wire).to_bytes(2, "big") + wire)
+        await writer.drain()
+        size = int.from_bytes(await reader.readexactly(2), "big")
+        return await reader.readexactly(size)
+    finally:
+        writer.transport.abort()
+
+
 async def mx_records(resolver: Resolver, domain: str) -> tuple[Answer, tuple[MxRecord, ...]]:
     answer = await resolver.query(domain, "MX")
     records = sorted(
-        {
-            MxRecord(rr.preference, rr.exchange.to_text(omit_final_dot=True).lower())
-            for rr in answer.records
-        },
+        {MxRecord(rr.preference, rr.exchange) for rr in answer.records},
         key=lambda mx: (mx.preference, mx.host),
     )
     return answer, tuple(records)

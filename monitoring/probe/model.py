@@ -133,6 +133,7 @@ class MtaStsResult:
     max_age: int | None = None
     mx_patterns: tuple[str, ...] = ()
     certificate: CertificateInfo | None = None  # of the policy host, for expiry alerts
+    detail: str | None = None  # the probe's own note on a failed fetch (which address, why)
 
     def to_json(self) -> dict:
         return {
@@ -142,6 +143,7 @@ class MtaStsResult:
             "id": self.record_id,
             "max_age": self.max_age,
             "mx": list(self.mx_patterns),
+            "detail": self.detail,
         }
 
 

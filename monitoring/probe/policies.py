@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-import ssl
 from dataclasses import dataclass
 from datetime import datetime
 
 from . import certs
 from .config import ProbeConfig
-from .http import http_get
+from .http import HttpError, http_get
 from .lookup import Outcome, Resolver, addresses, txt_strings
 from .model import CertificateInfo, MtaStsResult, TlsRptResult
 
@@ -127,18 +126,17 @@ async def mta_sts(
 
     policy_host = f"mta-sts.{domain}"
     async with connections:
-        body, certificate, fetch_error = await fetch_policy(
-            policy_host, resolver, config, trust, now
-        )
-    if fetch_error is not None:
+        fetched = await fetch_policy(policy_host, resolver, config, trust, now)
+    if fetched.error is not None:
         return MtaStsResult(
             mode=None,
             valid=False,
-            errors=(fetch_error,),
+            errors=(fetched.error,),
             record_id=record_id,
-            certificate=certificate,
+            certificate=fetched.certificate,
+            detail=fetched.detail,
         )
-    policy = parse_policy(body or "")
+    policy = parse_policy(fetched.body or "")
     errors = list(policy.errors)
     if policy.mode in ("enforce", "testing"):
         unmatched = [h for h in mx_hosts if not mx_matches_policy(h, policy.mx)]
@@ -151,8 +149,18 @@ async def mta_sts(
         record_id=record_id,
         max_age=policy.max_age,
         mx_patterns=policy.mx,
-        certificate=certificate,
+        certificate=fetched.certificate,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyFetch:
+    """The policy text, or an error code with the probe's own note on what happened."""
+
+    body: str | None = None
+    certificate: CertificateInfo | None = None
+    error: str | None = None
+    detail: str | None = None
 
 
 async def fetch_policy(
@@ -161,14 +169,22 @@ async def fetch_policy(
     config: ProbeConfig,
     trust: certs.TrustStore,
     now: datetime,
-) -> tuple[str | None, CertificateInfo | None, str | None]:
-    """GET the policy over HTTPS from an address found through our resolver; no redirects."""
+) -> PolicyFetch:
+    """GET the policy over HTTPS from an address found through our resolver; no redirects.
+
+    The policy host is named by whoever controls the domain: only public addresses are
+    connected to (unless the configuration allows others), and every connection goes to the
+    address that was checked.
+    """
     outcome, ips = await addresses(resolver, host)
     if not ips:
-        return None, None, "policy-host-no-address" if outcome != Outcome.TIMEOUT else "dns-timeout"
-    last_error = "policy-fetch-failed"
-    certificate = None
-    for ip in ips:
+        error = "policy-host-no-address" if outcome != Outcome.TIMEOUT else "dns-timeout"
+        return PolicyFetch(error=error)
+    allowed = [ip for ip in ips if config.may_connect(ip)]
+    if not allowed:
+        return PolicyFetch(error="non-public-address", detail=f"{ips[0]} is not a public address")
+    failure = PolicyFetch(error="policy-fetch-failed")
+    for ip in allowed:
         try:
             async with asyncio.timeout(config.probe_timeout):
                 response = await http_get(
@@ -181,23 +197,33 @@ async def fetch_policy(
                     max_body=MAX_POLICY_BYTES,
                     accept="text/plain",
                 )
-        except (OSError, ssl.SSLError, TimeoutError, ValueError, asyncio.IncompleteReadError):
-            last_error = "policy-fetch-failed"
+        except TimeoutError:
+            failure = PolicyFetch(error="policy-fetch-failed", detail=f"{ip}: timeout")
+            continue
+        except (HttpError, OSError) as exc:
+            detail = f"{ip}: {(str(exc) or type(exc).__name__)[:200]}"
+            failure = PolicyFetch(error="policy-fetch-failed", detail=detail)
             continue
         analyzed = certs.analyze(response.chain_der, host, trust, now)
         certificate = analyzed[0] if analyzed else None
         if analyzed is None or not analyzed[1]:
             # RFC 8461 §3.3: the policy host must present a certificate valid for its name.
-            return None, certificate, "policy-certificate"
+            return PolicyFetch(certificate=certificate, error="policy-certificate")
         if 300 <= response.status < 400:
-            return None, certificate, "policy-redirect"
+            return PolicyFetch(certificate=certificate, error="policy-redirect")
         if response.status != 200:
-            return None, certificate, "policy-http-status"
+            return PolicyFetch(
+                certificate=certificate,
+                error="policy-http-status",
+                detail=f"HTTP {response.status}",
+            )
         content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "text/plain":
-            return None, certificate, "policy-content-type"
-        return response.body.decode("utf-8", errors="replace"), certificate, None
-    return None, certificate, last_error
+            return PolicyFetch(certificate=certificate, error="policy-content-type")
+        return PolicyFetch(
+            body=response.body.decode("utf-8", errors="replace"), certificate=certificate
+        )
+    return failure
 
 
 async def tls_rpt(domain: str, resolver: Resolver) -> TlsRptResult:

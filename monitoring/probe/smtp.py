@@ -57,14 +57,39 @@ class Dialogue:
     detail: str | None = None
     tested: bool = False
     notes: list[str] = field(default_factory=list)
+    # The mainstream handshake failed (an alert, a reset, no shared suite or version): worth
+    # a second, diagnostic session to say why.
+    tls_refused: bool = False
 
 
-def client_tls_context() -> ssl.SSLContext:
-    """A context that completes a handshake with any certificate, so bad ones can be examined.
+# What a mainstream sender (Exchange Online, Gmail, Postfix on a current OpenSSL) offers:
+# TLS 1.2 or above, certificate-authenticated suites only, no security level 0 algorithms.
+MAINSTREAM_CIPHERS = "DEFAULT:!aNULL:!eNULL:@SECLEVEL=1"
+# Everything OpenSSL can still speak, to tell a legacy-only or anonymous-only server apart
+# from a broken one once the mainstream handshake has failed.
+DIAGNOSTIC_CIPHERS = "ALL:@SECLEVEL=0"
 
-    Verification happens afterwards, with cryptography, on the chain the server presented.
-    TLS 1.0 and weak algorithms are allowed only so that a legacy-only server can be told apart
-    from a broken one; such a handshake is reported as tls-legacy-only, never as working.
+
+def mainstream_tls_context() -> ssl.SSLContext:
+    """The handshake that decides working STARTTLS, as a mainstream sender would make it.
+
+    No verification here: the chain is judged afterwards, with cryptography, on what the
+    server presented, so that a bad certificate can still be examined.
+    """
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers(MAINSTREAM_CIPHERS)
+    return context
+
+
+def diagnostic_tls_context() -> ssl.SSLContext:
+    """A context that completes a handshake with nearly anything, only to say why it failed.
+
+    TLS 1.0, anonymous suites and security level 0 are allowed only so that a legacy-only or
+    anonymous-only server can be told apart from a broken one; such a handshake is reported as
+    tls-legacy-only or tls-handshake-failed, never as working.
     """
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
@@ -75,18 +100,20 @@ def client_tls_context() -> ssl.SSLContext:
         context.minimum_version = ssl.TLSVersion.TLSv1
     context.maximum_version = ssl.TLSVersion.MAXIMUM_SUPPORTED
     with contextlib.suppress(ssl.SSLError):
-        context.set_ciphers("ALL:@SECLEVEL=0")
+        context.set_ciphers(DIAGNOSTIC_CIPHERS)
     return context
 
 
-_TLS_CONTEXT: ssl.SSLContext | None = None
+_CONTEXTS: dict[str, ssl.SSLContext] = {}
 
 
-def shared_tls_context() -> ssl.SSLContext:
-    global _TLS_CONTEXT
-    if _TLS_CONTEXT is None:
-        _TLS_CONTEXT = client_tls_context()
-    return _TLS_CONTEXT
+def shared_tls_context(kind: str = "mainstream") -> ssl.SSLContext:
+    """One context per kind per process: building one costs more than a handshake."""
+    context = _CONTEXTS.get(kind)
+    if context is None:
+        factory = mainstream_tls_context if kind == "mainstream" else diagnostic_tls_context
+        context = _CONTEXTS[kind] = factory()
+    return context
 
 
 def presented_chain(ssl_object: ssl.SSLObject | ssl.SSLSocket) -> tuple[bytes, ...]:
@@ -158,11 +185,37 @@ def _extensions(reply: Reply) -> tuple[str, ...]:
 
 
 async def smtp_dialogue(host: str, ip: str, config: ProbeConfig) -> Dialogue:
-    """Run the dialogue under the whole-probe deadline; never raises for network trouble."""
+    """Run the dialogue under the whole-probe deadline; never raises for network trouble.
+
+    The first session offers what a mainstream sender offers. Only when that handshake is
+    refused does a second session, within the same deadline, try everything OpenSSL can speak,
+    to report why (legacy-only, anonymous suites only, security level 0 only).
+    """
+    deadline = asyncio.get_running_loop().time() + config.probe_timeout
+    dialogue = await _session(host, ip, config, deadline, diagnose=False)
+    if dialogue.error == "tls-handshake-failed" and dialogue.tls_refused:
+        diagnosis = await _session(host, ip, config, deadline, diagnose=True)
+        detail = diagnosis.detail or ""
+        if diagnosis.error == "tls-legacy-only" or detail.startswith(DIAGNOSED):
+            # The diagnostic handshake completed: its reading replaces "refused", and its
+            # chain can still be examined (a legacy server's certificate expires too).
+            dialogue.error = diagnosis.error
+            dialogue.detail = detail.removeprefix(DIAGNOSED)
+            dialogue.chain_der = diagnosis.chain_der
+    return dialogue
+
+
+# Marks a detail that the diagnostic session established (as opposed to a plain failure).
+DIAGNOSED = "diagnosed: "
+
+
+async def _session(
+    host: str, ip: str, config: ProbeConfig, deadline: float, *, diagnose: bool
+) -> Dialogue:
     dialogue = Dialogue(ip=ip)
     writer: asyncio.StreamWriter | None = None
     try:
-        async with asyncio.timeout(config.probe_timeout):
+        async with asyncio.timeout_at(deadline):
             try:
                 async with asyncio.timeout(config.connect_timeout):
                     reader, writer = await asyncio.open_connection(
@@ -170,7 +223,7 @@ async def smtp_dialogue(host: str, ip: str, config: ProbeConfig) -> Dialogue:
                     )
             except TimeoutError:
                 raise DialogueError("timeout") from None
-            await _converse(reader, writer, host, config, dialogue)
+            await _converse(reader, writer, host, config, dialogue, diagnose)
     except DialogueError as exc:
         dialogue.error = exc.code
         dialogue.smtp_reply = exc.reply
@@ -214,6 +267,7 @@ async def _converse(
     host: str,
     config: ProbeConfig,
     dialogue: Dialogue,
+    diagnose: bool = False,
 ) -> None:
     greeting = await read_reply(reader)
     if greeting.code != 220:
@@ -241,17 +295,29 @@ async def _converse(
         await _quit(reader, writer)
         raise DialogueError("starttls-rejected", answer.text)
 
+    context = shared_tls_context("diagnostic" if diagnose else "mainstream")
     try:
-        await writer.start_tls(shared_tls_context(), server_hostname=_sni(host))
+        await writer.start_tls(context, server_hostname=_sni(host))
     except (ssl.SSLError, ConnectionError, asyncio.IncompleteReadError, EOFError) as exc:
+        # An alert, or a server that just drops a ClientHello it cannot serve (some reset
+        # the connection when no version or suite is shared).
+        dialogue.tls_refused = True
         raise DialogueError("tls-handshake-failed", detail=_short(exc)) from None
     ssl_object = writer.get_extra_info("ssl_object")
     version = ssl_object.version()
+    cipher = (ssl_object.cipher() or (None,))[0]
     dialogue.chain_der = presented_chain(ssl_object)
     if version not in MODERN_VERSIONS:
-        raise DialogueError("tls-legacy-only", detail=f"negotiated {version}")
+        raise DialogueError("tls-legacy-only", detail=f"negotiated {version} {cipher}")
+    if diagnose:
+        # The mainstream handshake failed and this one completed: say what it took.
+        if not dialogue.chain_der:
+            why = f"anonymous cipher suites only (negotiated {version} {cipher})"
+        else:
+            why = f"completes only at OpenSSL security level 0 (negotiated {version} {cipher})"
+        raise DialogueError("tls-handshake-failed", detail=DIAGNOSED + why)
     dialogue.tls_version = version
-    dialogue.cipher = (ssl_object.cipher() or (None,))[0]
+    dialogue.cipher = cipher
 
     # The server forgets the pre-TLS state (RFC 3207 §4.2); a second EHLO proves it speaks SMTP
     # over TLS. Trouble from here on does not undo the handshake.

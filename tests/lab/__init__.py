@@ -50,6 +50,8 @@ class LabHandle:
     refused_address: str
     state_dir: Path
     ready: dict[str, Any] = field(repr=False)
+    # Plain-HTTP port of the AIA servers (0 when the world has none).
+    http_port: int = 0
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     _log: IO[bytes] | None = field(default=None, repr=False)
 
@@ -70,6 +72,9 @@ class LabHandle:
             "SECMAIL_DNS_RESOLVERS": self.resolver,
             "SECMAIL_CA_BUNDLE": self.ca_bundle,
             "SECMAIL_SMTP_PORT": str(self.smtp_port),
+            "SECMAIL_MTA_STS_PORT": str(self.https_port),
+            # Every lab server is on loopback, which the probe refuses without this.
+            "SECMAIL_ALLOW_NONPUBLIC": "1",
         }
 
     def client(self) -> LabControl:
@@ -124,6 +129,7 @@ class LabHandle:
             refused_address=ready.get("refused_address", ""),
             state_dir=state_dir,
             ready=ready,
+            http_port=ready.get("http_port", 0),
             process=process,
             _log=log,
         )

@@ -10,7 +10,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
@@ -94,6 +94,18 @@ class Pki:
         self.rsa_inter = self._ca(
             "secmail lab RSA intermediate CA", self.rsa_inter_key, self.root, self.root_key
         )
+        # Issues the aia-leaf-only profile; no server presents it, only the lab's AIA URL does.
+        self.aia_inter_key = ec.generate_private_key(ec.SECP256R1())
+        self.aia_inter = self._ca(
+            "secmail lab AIA-only intermediate CA", self.aia_inter_key, self.root, self.root_key
+        )
+        # Issues the aia-orphan profile: served by nobody, so its leaves stay untrusted.
+        self.orphan_inter_key = ec.generate_private_key(ec.SECP256R1())
+        self.orphan_inter = self._ca(
+            "secmail lab orphan intermediate CA", self.orphan_inter_key, self.root, self.root_key
+        )
+        # Filled in by the lab once ports are bound: "{http_port}" in AIA URLs.
+        self.placeholders: dict[str, str] = {}
         self.other_root_key = ec.generate_private_key(ec.SECP256R1())
         self.other_root = self._ca(
             "untrusted lab root CA", self.other_root_key, None, None, org="not in the bundle"
@@ -152,7 +164,9 @@ class Pki:
     def ca_bundle_pem(self) -> bytes:
         return self.root.public_bytes(serialization.Encoding.PEM)
 
-    def issue(self, profile: str, names: list[str], zone: str) -> Issued:
+    def issue(
+        self, profile: str, names: list[str], zone: str, aia: list[str] | None = None
+    ) -> Issued:
         now = self.now
         not_before = now - dt.timedelta(days=1)
         not_after = now + dt.timedelta(days=90)
@@ -199,6 +213,10 @@ class Pki:
             san = None
         elif profile == "rsa-2048":
             key = rsa.generate_private_key(65537, 2048)
+        elif profile == "aia-leaf-only":
+            issuer, issuer_key, extra = self.aia_inter, self.aia_inter_key, []
+        elif profile == "aia-orphan":
+            issuer, issuer_key, extra = self.orphan_inter, self.orphan_inter_key, []
         elif profile != "valid":
             raise ValueError(f"unknown certificate profile {profile!r}")
 
@@ -241,6 +259,19 @@ class Pki:
             builder = builder.add_extension(
                 x509.SubjectAlternativeName([x509.DNSName(n) for n in san]), False
             )
+        if aia:
+            builder = builder.add_extension(
+                x509.AuthorityInformationAccess(
+                    [
+                        x509.AccessDescription(
+                            AuthorityInformationAccessOID.CA_ISSUERS,
+                            x509.UniformResourceIdentifier(self._fill(url)),
+                        )
+                        for url in aia
+                    ]
+                ),
+                False,
+            )
         leaf = builder.sign(key if self_signed else issuer_key, hashes.SHA256())
         if profile == "weak-signature":
             assert isinstance(issuer_key, rsa.RSAPrivateKey)
@@ -253,6 +284,11 @@ class Pki:
             issuer=None if self_signed else issuer,
             needs_seclevel0=seclevel0,
         )
+
+    def _fill(self, text: str) -> str:
+        for key, value in self.placeholders.items():
+            text = text.replace("{" + key + "}", value)
+        return text
 
     def write(self, issued: Issued, directory: Path, stem: str) -> tuple[Path, Path]:
         """PEM files for ssl.SSLContext.load_cert_chain (it only reads files)."""

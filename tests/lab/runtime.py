@@ -98,15 +98,22 @@ class Lab:
         smtp_port, smtp_socks = bind_shared_port(
             [(_family(s.address), s.address) for s in world.smtp]
         )
+        secure = [h for h in world.https if h.tls]
+        plain = [h for h in world.https if not h.tls]
         https_port, https_socks = bind_shared_port(
-            [(_family(h.address), h.address) for h in world.https]
+            [(_family(h.address), h.address) for h in secure]
         )
+        http_port, http_socks = bind_shared_port([(_family(h.address), h.address) for h in plain])
+        pki.placeholders["http_port"] = str(http_port)
         for spec in world.smtp:
             tls = TlsEndpoint(spec.name, pki, spec.certs, world.zone, cert_dir)
-            tls.rebuild(legacy=spec.behavior == "legacy-only")
+            tls.rebuild(
+                legacy=spec.behavior == "legacy-only",
+                anonymous=spec.behavior == "anonymous-only",
+            )
             self.stats[spec.name] = ServerStats(spec.address)
             self.smtp[spec.name] = SmtpServer(spec, tls, self.stats[spec.name])
-        for hspec in world.https:
+        for hspec in secure + plain:
             tls = TlsEndpoint(hspec.name, pki, [s.cert for s in hspec.sites], world.zone, cert_dir)
             tls.rebuild()
             self.stats[hspec.name] = ServerStats(hspec.address)
@@ -141,7 +148,7 @@ class Lab:
         await self._serve(tcp_handler(self.dns), dns_tcp)
         for sock, server in zip(smtp_socks, self.smtp.values(), strict=True):
             await self._serve(server.handle, sock)
-        for sock, hserver in zip(https_socks, self.https.values(), strict=True):
+        for sock, hserver in zip(https_socks + http_socks, self.https.values(), strict=True):
             await self._serve(hserver.handle, sock)
         control_sock = _listener(socket.AF_INET, socket.SOCK_STREAM, "127.0.0.1", 0)
         await self._serve(self._control, control_sock)
@@ -152,6 +159,7 @@ class Lab:
             "ca_bundle": str(ca_bundle),
             "smtp_port": smtp_port,
             "https_port": https_port,
+            "http_port": http_port,
             "control": f"127.0.0.1:{control_sock.getsockname()[1]}",
             "pid": os.getpid(),
             "zone": world.zone,
@@ -172,7 +180,7 @@ class Lab:
                 },
                 **{
                     h.name: {
-                        "kind": "https",
+                        "kind": "https" if h.tls else "http",
                         "address": h.address,
                         "hosts": [x.host for x in h.sites],
                     }

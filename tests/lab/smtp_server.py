@@ -21,7 +21,7 @@ LONG_LINE_BYTES = 8 * 1024 * 1024
 TLS_ALERT = bytes.fromhex("15030100020228")
 
 
-async def _wait_eof(reader: asyncio.StreamReader, seconds: float) -> bool:
+async def wait_eof(reader: asyncio.StreamReader, seconds: float) -> bool:
     """Discard input until the peer closes (False) or ``seconds`` pass (True)."""
     try:
         async with asyncio.timeout(seconds):
@@ -46,8 +46,9 @@ class SmtpServer:
 
     def set_behavior(self, behavior: str) -> None:
         legacy = behavior == "legacy-only"
-        if legacy != self.tls.legacy:
-            self.tls.rebuild(legacy=legacy)
+        anonymous = behavior == "anonymous-only"
+        if legacy != self.tls.legacy or anonymous != self.tls.anonymous:
+            self.tls.rebuild(legacy=legacy, anonymous=anonymous)
         self.spec.behavior = behavior
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -72,7 +73,7 @@ class SmtpServer:
             writer.transport.abort()
             return
         if behavior == "slow-greeting":
-            if not await _wait_eof(reader, SLOW_GREETING_SECONDS):
+            if not await wait_eof(reader, SLOW_GREETING_SECONDS):
                 return
         elif behavior == "drip-feed":
             await self._drip(reader, writer, f"220 {host} ESMTP ".encode())
@@ -82,7 +83,7 @@ class SmtpServer:
             # A NUL first: never mistaken for a reply code, whatever the random bytes are.
             writer.write(b"\x00" + rng.randbytes(2999) + b"\r\n" + rng.randbytes(1000))
             await writer.drain()
-            await _wait_eof(reader, 60)
+            await wait_eof(reader, 60)
             return
         elif behavior == "greeting-421":
             writer.write(f"421 4.3.2 {host} Service not available, closing channel\r\n".encode())
@@ -206,7 +207,7 @@ class SmtpServer:
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: bytes
     ) -> None:
         """One byte a second: the line never ends."""
-        peer_gone = asyncio.ensure_future(_wait_eof(reader, HOSTILE_LIMIT_SECONDS))
+        peer_gone = asyncio.ensure_future(wait_eof(reader, HOSTILE_LIMIT_SECONDS))
         try:
             index = 0
             while not peer_gone.done() and index < HOSTILE_LIMIT_SECONDS:
@@ -221,7 +222,7 @@ class SmtpServer:
     async def _endless(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str
     ) -> None:
-        peer_gone = asyncio.ensure_future(_wait_eof(reader, HOSTILE_LIMIT_SECONDS))
+        peer_gone = asyncio.ensure_future(wait_eof(reader, HOSTILE_LIMIT_SECONDS))
         try:
             async with asyncio.timeout(HOSTILE_LIMIT_SECONDS):
                 await self._endless_lines(writer, host, peer_gone)
@@ -251,7 +252,7 @@ class SmtpServer:
                     await writer.drain()
         except TimeoutError:
             return
-        await _wait_eof(reader, HOSTILE_LIMIT_SECONDS)
+        await wait_eof(reader, HOSTILE_LIMIT_SECONDS)
 
 
 async def close_writer(writer: asyncio.StreamWriter) -> None:

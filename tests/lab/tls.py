@@ -28,19 +28,23 @@ class TlsEndpoint:
     ) -> None:
         self.server = server
         self.pki = pki
-        self.certs = [CertSpec(c.profile, list(c.names)) for c in certs]
+        self.certs = [CertSpec(c.profile, list(c.names), list(c.aia)) for c in certs]
         self.zone = zone
         self.cert_dir = cert_dir
         self.legacy = False
+        # Only anonymous (aNULL) suites: the handshake completes without any certificate.
+        self.anonymous = False
         self.generation = 0
         self.issued: list[Issued] = []
         self._contexts: list[ssl.SSLContext] = []
 
-    def rebuild(self, *, legacy: bool | None = None) -> None:
+    def rebuild(self, *, legacy: bool | None = None, anonymous: bool | None = None) -> None:
         if legacy is not None:
             self.legacy = legacy
+        if anonymous is not None:
+            self.anonymous = anonymous
         self.generation += 1
-        self.issued = [self.pki.issue(c.profile, c.names, self.zone) for c in self.certs]
+        self.issued = [self.pki.issue(c.profile, c.names, self.zone, c.aia) for c in self.certs]
         # SNI switches certificates but keeps the first context's protocol and security
         # settings, so every context of a server shares the weakest settings it needs.
         seclevel0 = self.legacy or any(i.needs_seclevel0 for i in self.issued)
@@ -60,7 +64,11 @@ class TlsEndpoint:
             # OpenSSL 3 only negotiates TLS 1.0/1.1 at security level 0 (SHA-1 MACs, sigalgs).
             ctx.minimum_version = ssl.TLSVersion.TLSv1
             ctx.maximum_version = ssl.TLSVersion.TLSv1_1
-        if seclevel0:
+        if self.anonymous:
+            # TLS 1.3 has no anonymous suites; a server like this one speaks TLS 1.2 at most.
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+            ctx.set_ciphers("aNULL:!eNULL:@SECLEVEL=0")
+        elif seclevel0:
             ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
         ctx.load_cert_chain(certfile, keyfile)
         return ctx

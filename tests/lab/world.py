@@ -36,7 +36,11 @@ SMTP_BEHAVIORS = (
     "garbage",
     "reset",
     "close-after-starttls",
+    "anonymous-only",
 )
+
+# What a plain-HTTP or HTTPS site does instead of answering normally.
+HTTP_BEHAVIORS = ("normal", "endless-header", "trickle", "huge-body")
 
 CERT_PROFILES = (
     "valid",
@@ -52,6 +56,8 @@ CERT_PROFILES = (
     "weak-signature",
     "no-san",
     "rsa-2048",
+    "aia-leaf-only",
+    "aia-orphan",
 )
 
 
@@ -59,6 +65,8 @@ CERT_PROFILES = (
 class CertSpec:
     profile: str
     names: list[str]
+    # caIssuers URLs put in the leaf; "{http_port}" is filled in once the port is known.
+    aia: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -80,6 +88,8 @@ class HttpSiteSpec:
     body: str = ""
     # Values may contain "{https_port}", filled in once the port is known.
     headers: dict[str, str] = field(default_factory=dict)
+    path: str = "/.well-known/mta-sts.txt"
+    behavior: str = "normal"
 
 
 @dataclass
@@ -87,6 +97,8 @@ class HttpsServerSpec:
     name: str
     address: str
     sites: list[HttpSiteSpec]
+    # False: plain HTTP on the lab's http_port (AIA caIssuers URLs), no TLS.
+    tls: bool = True
 
 
 @dataclass
@@ -196,6 +208,7 @@ class WorldSpec:
                 HttpsServerSpec(
                     name=h["name"],
                     address=h["address"],
+                    tls=h.get("tls", True),
                     sites=[
                         HttpSiteSpec(**{**site, "cert": cert(site["cert"])}) for site in h["sites"]
                     ],
@@ -235,6 +248,10 @@ class WorldSpec:
             for c in s.certs:
                 if c.profile not in CERT_PROFILES:
                     raise ValueError(f"{s.name}: unknown certificate profile {c.profile!r}")
+        for h in self.https:
+            for site in h.sites:
+                if site.behavior not in HTTP_BEHAVIORS:
+                    raise ValueError(f"{h.name}: unknown site behavior {site.behavior!r}")
         for sc in self.scenarios:
             if sc.expect.level not in LEVELS:
                 raise ValueError(f"{sc.name}: unknown level {sc.expect.level!r}")
@@ -252,6 +269,7 @@ class WorldBuilder:
         self.world = WorldSpec(name=name, zone=zone)
         self._smtp_index = 0
         self._https_index = 0
+        self._http_index = 0
         self._smtp_block = smtp_block
         self.ipv6_used = False
 
@@ -274,6 +292,7 @@ class WorldBuilder:
         behavior: str = "normal",
         ipv6: bool = False,
         publish: bool = True,
+        aia: list[str] | None = None,
         **options: Any,
     ) -> SmtpServerSpec:
         """A server for ``hostname``; publishes its A (or AAAA ::1) record unless told not to."""
@@ -288,7 +307,7 @@ class WorldBuilder:
             name=name,
             address=address,
             hostname=hostname,
-            certs=[CertSpec(profile=profile, names=cert_names or [hostname])],
+            certs=[CertSpec(profile=profile, names=cert_names or [hostname], aia=aia or [])],
             behavior=behavior,
             **options,
         )
@@ -300,6 +319,15 @@ class WorldBuilder:
     def https(self, name: str) -> HttpsServerSpec:
         self._https_index += 1
         spec = HttpsServerSpec(name=name, address=f"127.0.2.{self._https_index}", sites=[])
+        self.world.https.append(spec)
+        return spec
+
+    def http(self, name: str) -> HttpsServerSpec:
+        """A plain-HTTP server (127.0.4.x), as AIA caIssuers URLs point at."""
+        self._http_index += 1
+        spec = HttpsServerSpec(
+            name=name, address=f"127.0.4.{self._http_index}", sites=[], tls=False
+        )
         self.world.https.append(spec)
         return spec
 
@@ -333,12 +361,13 @@ def standard_world() -> WorldSpec:
         profile: str = "valid",
         behavior: str = "normal",
         warnings: tuple[str, ...] = (NDP,),
+        aia: list[str] | None = None,
         **kw: Any,
     ) -> str:
         """A domain with one MX host ``mx.<domain>`` on its own server."""
         domain = domain or f"{scenario}.{z}"
         host = f"mx.{domain}"
-        b.smtp(scenario, host, profile=profile, behavior=behavior)
+        b.smtp(scenario, host, profile=profile, behavior=behavior, aia=aia)
         b.record(domain, "MX", f"10 {host}.")
         b.scenario(scenario, domain, level, servers=[scenario], warnings=list(warnings), **kw)
         return domain
@@ -567,6 +596,7 @@ def standard_world() -> WorldSpec:
         headers: dict[str, str] | None = None,
         server: HttpsServerSpec = good_sts,
         cert: str = "valid",
+        behavior: str = "normal",
         **kw: Any,
     ) -> None:
         d = simple(scenario, "verified", warnings=warnings, **kw)
@@ -582,6 +612,7 @@ def standard_world() -> WorldSpec:
                 status=status,
                 body=body,
                 headers=headers or {},
+                behavior=behavior,
             )
         )
 
@@ -609,6 +640,14 @@ def standard_world() -> WorldSpec:
         body="<html><body>this is not a policy</body></html>\n",
         warnings=("mta-sts-invalid", NDP),
     )
+
+    for behavior in ("endless-header", "trickle", "huge-body"):
+        sts(
+            f"mta-sts-{behavior}",
+            behavior=behavior,
+            warnings=("mta-sts-invalid", NDP),
+            note="a hostile policy host: the policy is invalid, the rest of the batch unharmed",
+        )
 
     # -- DANE -------------------------------------------------------------------------------
     for scenario, usage, selector, match, warnings in (
@@ -711,6 +750,71 @@ def standard_world() -> WorldSpec:
         behavior="close-after-starttls",
         errors=["tls-handshake-failed"],
     )
+
+    simple(
+        "plaintext-anonymous-only",
+        "plaintext",
+        behavior="anonymous-only",
+        errors=["tls-handshake-failed"],
+        note="TLS completes only with anonymous (aNULL) suites, which mainstream senders never"
+        " offer: no working STARTTLS",
+    )
+
+    # -- hostile AIA answers: the leaf's issuer is presented by no server, so the probe
+    # fetches its caIssuers URL; whatever the URL or its server does, only that chain stays
+    # unexplained (untrusted) and every other domain of the batch keeps its result.
+    aia_server = b.http("http-aia")
+    aia_host = f"aia.{z}"
+    b.record(aia_host, "A", aia_server.address)
+    aia_base = f"http://{aia_host}:{{http_port}}"
+    for path, behavior, body in (
+        ("/aia-inter.pem", "normal", "{aia_intermediate_pem}"),
+        ("/endless-header", "endless-header", ""),
+        ("/trickle", "trickle", ""),
+        ("/huge-body", "huge-body", ""),
+    ):
+        aia_server.sites.append(
+            HttpSiteSpec(
+                host=aia_host,
+                cert=CertSpec(profile="valid", names=[aia_host]),
+                path=path,
+                behavior=behavior,
+                body=body,
+            )
+        )
+    simple(
+        "aia-fetched",
+        "encrypted",
+        profile="aia-leaf-only",
+        aia=[f"{aia_base}/aia-inter.pem"],
+        cert_errors=["incomplete-chain"],
+        note="the missing intermediate is fetched from the caIssuers URL: incomplete, not unknown",
+    )
+    for scenario, urls in (
+        ("aia-malformed-bracket", ["http://[evil/"]),
+        (
+            "aia-malformed-other",
+            [
+                f"http://{aia_host}:99999/x",
+                f"http://{aia_host}:port/x",
+                "http://exa mple.lab.test/x",
+                "http://%zz%/x",
+                "http://user@/x",
+                "http://" + "a" * 3000 + "/x",
+            ],
+        ),
+        ("aia-endless-header", [f"{aia_base}/endless-header"]),
+        ("aia-trickle", [f"{aia_base}/trickle"]),
+        ("aia-huge-body", [f"{aia_base}/huge-body"]),
+    ):
+        simple(
+            scenario,
+            "encrypted",
+            profile="aia-orphan",
+            aia=urls,
+            cert_errors=["untrusted"],
+            note="the caIssuers URL or its server is hostile: the intermediate stays missing",
+        )
 
     # -- DNS oddities outside any scenario --------------------------------------------------
     w.faults.append(FaultSpec(name=f"servfail.{z}", rdtype="*", fault="servfail"))

@@ -35,7 +35,13 @@ def test_it_writes_the_ready_file(lab):
         "servers": ["verified-mx1", "verified-mx2"],
     }
     assert ready["startup_seconds"] < 3
-    assert set(lab.env()) == {"SECMAIL_DNS_RESOLVERS", "SECMAIL_CA_BUNDLE", "SECMAIL_SMTP_PORT"}
+    assert lab.env() == {
+        "SECMAIL_DNS_RESOLVERS": lab.resolver,
+        "SECMAIL_CA_BUNDLE": lab.ca_bundle,
+        "SECMAIL_SMTP_PORT": str(lab.smtp_port),
+        "SECMAIL_MTA_STS_PORT": str(lab.https_port),
+        "SECMAIL_ALLOW_NONPUBLIC": "1",
+    }
 
 
 def test_it_starts_the_bulk_world_and_stops_with_nothing_left(tmp_path):

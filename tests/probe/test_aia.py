@@ -60,8 +60,16 @@ def leaf_only(pki, url):
     return make("mx.aia.test", pki["keys"][2], pki["inter"], pki["keys"][1], aia=url)
 
 
-def judged_after_chase(pki, chain_der):
-    config = ProbeConfig(ca_bundle=pki["bundle"], resolvers=(("127.0.0.1", 9),), probe_timeout=3)
+def judged_after_chase(pki, chain_der, **overrides):
+    """The chain judged after the AIA chase; the loopback issuer server needs allow_nonpublic."""
+    values = dict(
+        ca_bundle=pki["bundle"],
+        resolvers=(("127.0.0.1", 9),),
+        probe_timeout=3,
+        allow_nonpublic=True,
+    )
+    values.update(overrides)
+    config = ProbeConfig(**values)
 
     async def run():
         batch = Batch(config)
