@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "monitoring.dashboard",
     "monitoring.notifications",
     "monitoring.headers",
+    "monitoring.api",
     "secmail.demo",
 ]
 
@@ -214,4 +215,6 @@ SECMAIL_EHLO_NAME = env_hostname("SECMAIL_EHLO_NAME", socket.getfqdn())
 SECMAIL_CONNECT_TIMEOUT = env_seconds("SECMAIL_CONNECT_TIMEOUT", 10)
 SECMAIL_PROBE_TIMEOUT = env_seconds("SECMAIL_PROBE_TIMEOUT", 30)
 SECMAIL_CYCLE_HOURS = env_int("SECMAIL_CYCLE_HOURS", 24, minimum=1)
+# Requests one API token may make per minute; more get 429 with Retry-After.
+SECMAIL_API_RATE_PER_MINUTE = env_int("SECMAIL_API_RATE_PER_MINUTE", 120, minimum=1)
 SECMAIL_KEEP_OBSERVATIONS_DAYS = env_int("SECMAIL_KEEP_OBSERVATIONS_DAYS", 90, minimum=1)

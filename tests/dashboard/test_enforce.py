@@ -68,7 +68,18 @@ def test_it_lists_ready_and_not_ready_partners(client, partners) -> None:
 
 
 def test_it_writes_postfix_policy_lines(partners) -> None:
-    text = enforcement.postfix_policy(enforcement.enforcement_plan(organization=partners.alpha))
+    plan = enforcement.enforcement_plan(organization=partners.alpha)
+    text = enforcement.postfix_policy(plan)
+    lines = [line.split() for line in text.splitlines() if not line.startswith("#")]
+    assert lines == [
+        ["golf.example", "verify", "match=hostname"],
+        ["hotel.example", "encrypt"],
+    ]
+
+
+def test_it_pins_mx_names_in_postfix_secure_mode(partners) -> None:
+    plan = enforcement.enforcement_plan(organization=partners.alpha)
+    text = enforcement.postfix_policy(plan, mode=enforcement.SECURE)
     lines = [line.split() for line in text.splitlines() if not line.startswith("#")]
     assert lines == [
         ["golf.example", "secure", "match=mx1.golf.example:mx2.golf.example"],
