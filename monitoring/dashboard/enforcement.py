@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from monitoring import levels, selectors
+from monitoring.models import StatusChange
 from monitoring.probe.model import Level
 from partners.models import MailDomain, Organization
 
@@ -93,6 +95,36 @@ SECURE = "secure"
 POSTFIX_MODES = (VERIFY, SECURE)
 
 
+@dataclass(frozen=True, slots=True)
+class PartnerChange:
+    organization: str
+    domain: str
+    before: Level | None
+    after: Level | None
+    at: datetime
+
+
+def partner_changes(*, organization: Organization, since: datetime) -> tuple[PartnerChange, ...]:
+    """Level changes of the organization's partners' domains at or after `since`, oldest first."""
+    return tuple(
+        PartnerChange(
+            organization=change.domain.organization.name,
+            domain=change.domain.name,
+            before=levels.as_level(change.from_level),
+            after=levels.as_level(change.to_level),
+            at=change.at,
+        )
+        for change in StatusChange.objects.filter(
+            domain__organization_id__in=selectors.partner_ids(organization=organization),
+            at__gte=since,
+        )
+        .exclude(from_level=F("to_level"))
+        .exclude(from_level="")  # a first verdict is not a change of level
+        .select_related("domain__organization")
+        .order_by("at", "pk")
+    )
+
+
 def _header(plan: EnforcementPlan, comment: str, generated: date | None = None) -> list[str]:
     return [
         f"{comment} "
@@ -145,9 +177,28 @@ def _ps(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def exchange_online_script(plan: EnforcementPlan) -> str:
-    """PowerShell creating or updating one Exchange Online outbound connector per partner."""
+def exchange_online_script(
+    plan: EnforcementPlan,
+    *,
+    since: date | None = None,
+    changes: tuple[PartnerChange, ...] = (),
+) -> str:
+    """PowerShell creating or updating one Exchange Online outbound connector per partner.
+
+    Exchange Online cannot fetch a feed, so the script says when it was generated and which
+    partners' levels changed since `since`: the reader knows how stale a pasted copy is.
+    """
     lines = _header(plan, "#")
+    if since is not None:
+        if changes:
+            lines.append("# " + _("Partner levels changed since %(date)s:") % {"date": since})
+            for change in changes:
+                lines.append(
+                    f"#   {change.at:%Y-%m-%d} {change.organization} ({change.domain}): "
+                    f"{levels.level_key(change.before)} -> {levels.level_key(change.after)}"
+                )
+        else:
+            lines.append("# " + _("No partner level changed since %(date)s.") % {"date": since})
     lines.append("# Connect-ExchangeOnline first. Re-running it updates the connectors in place.")
     connectors: dict[tuple[str, str, str | None], list[str]] = {}
     for partner in plan.verified:

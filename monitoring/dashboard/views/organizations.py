@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
@@ -99,20 +102,38 @@ def probe_progress(request: HttpRequest, slug: str, cycle_id: int) -> HttpRespon
     return response
 
 
+CHANGES_DAYS = 30
+
+
+def _since(request: HttpRequest) -> date:
+    """The `since` date of the Exchange script's change list (default: 30 days ago)."""
+    try:
+        return date.fromisoformat(request.GET.get("since", ""))
+    except ValueError:
+        return timezone.localdate() - timedelta(days=CHANGES_DAYS)
+
+
 @require_safe
 @login_required
 def enforce(request: HttpRequest, slug: str) -> HttpResponse:
     organization = get_organization_for_user(request.user, slug)
     plan = enforcement.enforcement_plan(organization=organization)
+    since = _since(request)
+    start = timezone.make_aware(datetime.combine(since, time.min))
+    changes = enforcement.partner_changes(organization=organization, since=start)
+    feed = request.build_absolute_uri(f"/api/v1/organizations/{organization.slug}/policy/")
     context = {
         "organization": organization,
         "plan": plan,
+        "since": since,
+        "changes": changes,
+        "feed": feed,
         "configs": [
             ("postfix", _("Postfix"), enforcement.postfix_policy(plan)),
             (
                 "exchange",
                 _("Exchange Online (PowerShell)"),
-                enforcement.exchange_online_script(plan),
+                enforcement.exchange_online_script(plan, since=since, changes=changes),
             ),
             ("exim", _("Exim"), enforcement.exim_config(plan)),
             ("sendmail", _("Sendmail"), enforcement.sendmail_access(plan)),
