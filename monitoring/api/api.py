@@ -71,8 +71,6 @@ def _rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
     return response
 
 
-
-
 @api.get("/organizations", response=schemas.OrganizationPage, tags=["organizations"])
 def organizations(request: HttpRequest, page: int = 1, per_page: int = 100) -> Any:
     """Your organizations and their partners (staff: every organization), by name."""

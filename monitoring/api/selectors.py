@@ -236,9 +236,9 @@ def pair_page(*, viewer: User, page: int = 1, per_page: int = 100) -> Page:
     The one place the API's pair rule lives. Until outbound observation exists, both
     directions are the pair level (the lower inbound level of the two) and `assumed` says so.
     """
-    pairs = visible_pairs(
-        Partnership.objects.all(), viewer=viewer
-    ).order_by("org_a__name", "org_b__name", "pk")
+    pairs = visible_pairs(Partnership.objects.all(), viewer=viewer).order_by(
+        "org_a__name", "org_b__name", "pk"
+    )
     count = pairs.count()
     page, pages, start, end = _bounds(count, page, per_page)
     rows = list(
@@ -280,4 +280,3 @@ def change_page(*, viewer: User, since: datetime, page: int = 1, per_page: int =
         for change in changes.select_related("domain__organization")[start:end]
     ]
     return Page(count=count, page=page, pages=pages, items=items)
-
