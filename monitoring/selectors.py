@@ -212,6 +212,7 @@ class ExportRow:
     warnings: list[str]
     checked_at: datetime | None
     since: datetime | None
+    organization_id: int = 0
 
 
 def status_export_rows() -> Iterator[ExportRow]:
@@ -220,6 +221,7 @@ def status_export_rows() -> Iterator[ExportRow]:
     rows = (
         Organization.objects.order_by("name", "pk")
         .values_list(
+            "pk",
             "name",
             "domains__name",
             "domains__status__level",
@@ -229,8 +231,9 @@ def status_export_rows() -> Iterator[ExportRow]:
         )
         .order_by("name", "pk", "domains__name")
     )
-    for name, domain, level, warnings, checked_at, since in rows.iterator(chunk_size=2000):
+    for pk, name, domain, level, warnings, checked_at, since in rows.iterator(chunk_size=2000):
         yield ExportRow(
+            organization_id=pk,
             organization=name,
             domain=domain,
             level=level or "",

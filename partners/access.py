@@ -104,3 +104,13 @@ def can_reprobe(*, user: User, organization: Organization) -> bool:
     return Membership.objects.filter(
         user=user, organization=organization, role=Membership.Role.ADMIN
     ).exists()
+
+
+def can_explain(*, user: User, organization: Organization) -> bool:
+    """Staff, or an admin of the organization, may explain its level (comply or explain)."""
+    return can_reprobe(user=user, organization=organization)
+
+
+def can_accept_exception(*, user: User) -> bool:
+    """Only industry staff record that an organization's shortfall is an accepted exception."""
+    return bool(user.is_authenticated and user.is_staff)

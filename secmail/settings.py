@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "monitoring.notifications",
     "monitoring.headers",
     "monitoring.api",
+    "monitoring.explanations",
     "secmail.demo",
 ]
 

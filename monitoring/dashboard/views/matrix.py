@@ -13,6 +13,7 @@ from monitoring.dashboard import selectors as reads
 from monitoring.dashboard.advice import advice_for_domain
 from monitoring.dashboard.forms import MatrixFilterForm
 from monitoring.dashboard.views.common import csv_response, level_counts
+from monitoring.explanations import selectors as explanations
 from monitoring.levels import level_key
 from partners.access import (
     get_visible_organization,
@@ -84,6 +85,7 @@ def _side(organization: Organization) -> dict[str, object]:
     return {
         "organization": organization,
         "level": selectors.organization_level(organization),
+        "explanation": explanations.current_explanation(organization.pk),
         "domains": [(status, observations.get(status.domain_id, [])) for status in statuses],
     }
 
@@ -125,7 +127,17 @@ def matrix_export(request: HttpRequest) -> StreamingHttpResponse:
     form = MatrixFilterForm(request.GET)
 
     def rows() -> object:
-        yield ["brokerage", "insurer", "pair_level", "policy", "brokerage_level", "insurer_level"]
+        yield [
+            "brokerage",
+            "insurer",
+            "pair_level",
+            "policy",
+            "brokerage_level",
+            "insurer_level",
+            "brokerage_explanation",
+            "insurer_explanation",
+        ]
+        stated = explanations.current_explanations()
         for row, column, level in reads.matrix_export_rows(
             viewer=request.user, filters=form.filters()
         ):
@@ -136,6 +148,8 @@ def matrix_export(request: HttpRequest) -> StreamingHttpResponse:
                 level.policy or "" if level is not None else "",
                 level_key(row.level),
                 level_key(column.level),
+                stated[row.id].as_text() if row.id in stated else "",
+                stated[column.id].as_text() if column.id in stated else "",
             ]
 
     return csv_response("matrix", rows())

@@ -15,7 +15,11 @@ from django.views.decorators.vary import vary_on_headers
 from monitoring import cycles, selectors
 from monitoring.dashboard import enforcement
 from monitoring.dashboard.advice import advice_for_domain
+from monitoring.explanations import selectors as explanations
+from monitoring.explanations.forms import ExplanationForm
 from partners.access import (
+    can_accept_exception,
+    can_explain,
     can_reprobe,
     get_organization_for_user,
     get_visible_organization,
@@ -55,6 +59,11 @@ def organization(request: HttpRequest, slug: str) -> HttpResponse:
         "can_reprobe": is_admin,
         "can_manage_contacts": is_admin,
         "cycle": selectors.cycle_latest(organization=organization) if full else None,
+        "explanation": explanations.current_explanation(organization.pk),
+        "explanation_history": explanations.explanation_history(organization.pk) if full else [],
+        "can_explain": full and can_explain(user=request.user, organization=organization),
+        "can_accept_exception": can_accept_exception(user=request.user),
+        "explanation_form": ExplanationForm(),
     }
     template = "dashboard/organization.html"
     if request.htmx:
