@@ -61,13 +61,7 @@ def explanation_history(organization_id: int) -> list[Explanation]:
     )
 
 
-def explanations_due(*, today: date, within_days: int = REMINDER_DAYS) -> list[Explanation]:
-    """Current explanations whose target date is within `within_days` and not yet reminded."""
-    return [
-        current.explanation
-        for current in current_explanations().values()
-        if current.explanation is not None
-        and current.explanation.target_date is not None
-        and today <= current.explanation.target_date <= today + timedelta(days=within_days)
-        and current.explanation.reminded_at is None
-    ]
+def due_soon(current: Current, *, today: date, within_days: int = REMINDER_DAYS) -> bool:
+    """The explanation's target date is today or within the next `within_days` days."""
+    target = current.explanation.target_date if current.explanation else None
+    return target is not None and today <= target <= today + timedelta(days=within_days)
