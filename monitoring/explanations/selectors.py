@@ -37,11 +37,11 @@ NONE = Current(None, None)
 
 
 def current_explanations(*, organization_ids: Iterable[int] | None = None) -> dict[int, Current]:
-    """The latest non-withdrawn explanation and exception per organization, in two queries."""
+    """The latest non-withdrawn explanation and exception per organization, in one query."""
     latest = Explanation.objects.values("organization_id", "kind").annotate(last=Max("pk"))
     if organization_ids is not None:
         latest = latest.filter(organization_id__in=list(organization_ids))
-    rows = Explanation.objects.filter(pk__in=[row["last"] for row in latest]).exclude(text="")
+    rows = Explanation.objects.filter(pk__in=latest.values("last")).exclude(text="")
     found: dict[int, dict[str, Explanation]] = {}
     for row in rows.select_related("author", "organization"):
         found.setdefault(row.organization_id, {})[row.kind] = row
@@ -56,8 +56,22 @@ def current_explanation(organization_id: int) -> Current:
 
 
 def explanation_history(organization_id: int) -> list[Explanation]:
+    """Every version, newest first, with its author."""
     return list(
         Explanation.objects.filter(organization_id=organization_id).select_related("author")
+    )
+
+
+def current_of(history: list[Explanation]) -> Current:
+    """The current explanation and exception from an organization's history (newest first)."""
+    latest: dict[str, Explanation] = {}
+    for row in history:
+        latest.setdefault(row.kind, row)
+    explanation = latest.get(Explanation.Kind.EXPLANATION)
+    exception = latest.get(Explanation.Kind.EXCEPTION)
+    return Current(
+        explanation if explanation is not None and explanation.text else None,
+        exception if exception is not None and exception.text else None,
     )
 
 

@@ -32,8 +32,17 @@ def test_it_exports_the_filtered_matrix(client, world) -> None:
     response = client.get("/matrix.csv", {"level": "partial"})
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert _rows(response) == [
-        ["brokerage", "insurer", "pair_level", "policy", "brokerage_level", "insurer_level"],
-        ["Alpha Brokers", "Charlie Insurance", "partial", "b", "verified", "partial"],
+        [
+            "brokerage",
+            "insurer",
+            "pair_level",
+            "policy",
+            "brokerage_level",
+            "insurer_level",
+            "brokerage_explanation",
+            "insurer_explanation",
+        ],
+        ["Alpha Brokers", "Charlie Insurance", "partial", "b", "verified", "partial", "", ""],
     ]
     assert _rows(client.get("/matrix.csv", {"level": "verified"}))[1:] == []
 
@@ -41,7 +50,15 @@ def test_it_exports_the_filtered_matrix(client, world) -> None:
 def test_it_exports_organizations_with_levels(client, world) -> None:
     client.force_login(world.personas.staff)
     rows = _rows(client.get("/orgs.csv"))
-    assert rows[0] == ["organization", "domain", "level", "warnings", "checked_at", "since"]
+    assert rows[0] == [
+        "organization",
+        "domain",
+        "level",
+        "warnings",
+        "checked_at",
+        "since",
+        "explanation",
+    ]
     assert [r[:3] for r in rows[1:]] == [
         ["Alpha Brokers", "alpha.example", "verified"],
         ["Charlie Insurance", "charlie.example", "partial"],

@@ -50,6 +50,13 @@ def organization(request: HttpRequest, slug: str) -> HttpResponse:
         domains.append({"status": status, "observations": found, "advice": advice})
     # The same people (staff and the organization's admins) re-probe and manage contacts.
     is_admin = full and can_reprobe(user=request.user, organization=organization)
+    # Members see the history; the current version is read from it (one query either way).
+    history = explanations.explanation_history(organization.pk) if full else []
+    current = (
+        explanations.current_of(history)
+        if full
+        else explanations.current_explanation(organization.pk)
+    )
     context = {
         "organization": organization,
         "level": selectors.organization_level(organization),
@@ -59,8 +66,8 @@ def organization(request: HttpRequest, slug: str) -> HttpResponse:
         "can_reprobe": is_admin,
         "can_manage_contacts": is_admin,
         "cycle": selectors.cycle_latest(organization=organization) if full else None,
-        "explanation": explanations.current_explanation(organization.pk),
-        "explanation_history": explanations.explanation_history(organization.pk) if full else [],
+        "explanation": current,
+        "explanation_history": history,
         "can_explain": full and can_explain(user=request.user, organization=organization),
         "can_accept_exception": can_accept_exception(user=request.user),
         "explanation_form": ExplanationForm(),
