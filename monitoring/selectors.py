@@ -232,6 +232,7 @@ class ExportRow:
     warnings: list[str]
     checked_at: datetime | None
     since: datetime | None
+    organization_id: int = 0
 
 
 def status_export_rows() -> Iterator[ExportRow]:
@@ -240,6 +241,7 @@ def status_export_rows() -> Iterator[ExportRow]:
     rows = (
         Organization.objects.order_by("name", "pk")
         .values_list(
+            "pk",
             "name",
             "domains__name",
             "domains__status__level",
@@ -249,8 +251,9 @@ def status_export_rows() -> Iterator[ExportRow]:
         )
         .order_by("name", "pk", "domains__name")
     )
-    for name, domain, level, warnings, checked_at, since in rows.iterator(chunk_size=2000):
+    for pk, name, domain, level, warnings, checked_at, since in rows.iterator(chunk_size=2000):
         yield ExportRow(
+            organization_id=pk,
             organization=name,
             domain=domain,
             level=level or "",
@@ -311,8 +314,14 @@ class PairRow:
         }
 
 
-def pair_rows(partnerships: QuerySet[Partnership] | None = None) -> Iterator[PairRow]:
-    """Every partnership (or those given) with both directions, by names, streamed."""
+def pair_rows(
+    partnerships: QuerySet[Partnership] | None = None,
+    *,
+    start: int | None = None,
+    end: int | None = None,
+) -> Iterator[PairRow]:
+    """Every partnership (or those given, or rows start..end of them) with both directions,
+    ordered by names, streamed."""
     partnerships = Partnership.objects.all() if partnerships is None else partnerships
     rows = partnerships.order_by("org_a__name", "org_b__name", "pk").values_list(
         "org_a__name",
@@ -324,6 +333,8 @@ def pair_rows(partnerships: QuerySet[Partnership] | None = None) -> Iterator[Pai
         "org_a__status__outbound",
         "org_b__status__outbound",
     )
+    if start is not None or end is not None:
+        rows = rows[start:end]
     for a, b, a_slug, b_slug, a_level, b_level, a_out, b_out in rows.iterator(chunk_size=2000):
         verdict = levels.pair_verdict(a_level, b_level, a_out, b_out)
         yield PairRow(a, b, a_slug, b_slug, verdict)

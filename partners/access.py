@@ -129,21 +129,29 @@ class Permissions:
     member: bool  # sees it in full
     reprobe: bool
     manage_contacts: bool
+    explain: bool  # comply or explain: state why its level is below verified
+    accept_exception: bool  # staff record that a shortfall is an accepted exception
 
 
 def permissions_for(user: User, organization: Organization) -> Permissions:
     """The user's permissions on the organization (staff: all; admins: all; viewers: see)."""
     if not user.is_authenticated:
-        return Permissions(member=False, reprobe=False, manage_contacts=False)
+        return Permissions(False, False, False, False, False)
     if user.is_staff:
-        return Permissions(member=True, reprobe=True, manage_contacts=True)
+        return Permissions(True, True, True, True, True)
     role = (
         Membership.objects.filter(user=user, organization=organization)
         .values_list("role", flat=True)
         .first()
     )
     admin = role == Membership.Role.ADMIN
-    return Permissions(member=role is not None, reprobe=admin, manage_contacts=admin)
+    return Permissions(
+        member=role is not None,
+        reprobe=admin,
+        manage_contacts=admin,
+        explain=admin,
+        accept_exception=False,
+    )
 
 
 def can_reprobe(*, user: User, organization: Organization) -> bool:
@@ -172,3 +180,13 @@ def get_pair_for_user(user: User, a: str, b: str) -> tuple[Organization, Organiz
     if low == high or not Partnership.objects.filter(org_a_id=low, org_b_id=high).exists():
         raise Http404("No such pair.")
     return left, right
+
+
+def can_explain(*, user: User, organization: Organization) -> bool:
+    """Staff, or an admin of the organization, may explain its level (comply or explain)."""
+    return is_organization_admin(user, organization)
+
+
+def can_accept_exception(*, user: User) -> bool:
+    """Only industry staff record that an organization's shortfall is an accepted exception."""
+    return bool(user.is_authenticated and user.is_staff)

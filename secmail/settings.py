@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "monitoring.notifications",
     "monitoring.headers",
     "monitoring.evidence",
+    "monitoring.api",
+    "monitoring.explanations",
     "secmail.demo",
 ]
 
@@ -221,6 +223,8 @@ SECMAIL_PROBE_TIMEOUT = env_seconds("SECMAIL_PROBE_TIMEOUT", 30)
 # must not aim the probe at loopback or a private network. The lab and the tests set it.
 SECMAIL_ALLOW_NONPUBLIC = env_bool("SECMAIL_ALLOW_NONPUBLIC", False)
 SECMAIL_CYCLE_HOURS = env_int("SECMAIL_CYCLE_HOURS", 24, minimum=1)
+# Requests one API token may make per minute; more get 429 with Retry-After.
+SECMAIL_API_RATE_PER_MINUTE = env_int("SECMAIL_API_RATE_PER_MINUTE", 120, minimum=1)
 SECMAIL_KEEP_OBSERVATIONS_DAYS = env_int("SECMAIL_KEEP_OBSERVATIONS_DAYS", 90, minimum=1)
 
 # The receiver (monitoring/evidence, docs/evidence.md): secmail's own SMTP service that records

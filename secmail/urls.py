@@ -14,6 +14,8 @@ urlpatterns = [
     path("", include("monitoring.notifications.urls")),
     path("", include("partners.urls")),
     path("", include("monitoring.evidence.urls")),
+    path("", include("monitoring.api.urls")),
+    path("", include("monitoring.explanations.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

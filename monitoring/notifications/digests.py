@@ -15,6 +15,8 @@ from django.utils.functional import Promise
 
 from monitoring import levels, selectors
 from monitoring.dashboard.advice import EXPIRING_DAYS, Advice, advice_for_domain
+from monitoring.explanations.models import Explanation
+from monitoring.explanations.selectors import current_explanations, due_soon
 from monitoring.models import (
     Certificate,
     DomainStatus,
@@ -101,6 +103,8 @@ class Digest:
     expiring: tuple[ExpiringCertificate, ...]
     changes: tuple[DomainChange, ...]  # regressions first, then improvements, then the rest
     partners: tuple[PartnerChange, ...]
+    # The organization's explanation when its target date is within a week (a reminder).
+    explanation_due: Explanation | None = None
 
     @property
     def level_label(self) -> Promise:
@@ -112,7 +116,9 @@ class Digest:
         problems = any(
             advice.severity != "info" for domain in self.domains for advice in domain.advice
         )
-        return problems or bool(self.expiring or self.changes or self.partners)
+        return problems or bool(
+            self.expiring or self.changes or self.partners or self.explanation_due
+        )
 
 
 def certificates_in_use(
@@ -173,6 +179,8 @@ def _build_chunk(contacts: Sequence[Contact], now: datetime) -> Iterator[tuple[C
         for contact in contacts
     }
     oldest = min(since.values())
+    stated = current_explanations(organization_ids=org_ids)
+    today = timezone.localdate(now)
     org_levels = dict(OrganizationStatus.objects.filter(pk__in=org_ids).values_list("pk", "level"))
     statuses = list(
         DomainStatus.objects.filter(
@@ -278,6 +286,11 @@ def _build_chunk(contacts: Sequence[Contact], now: datetime) -> Iterator[tuple[C
                 expiring=expiring[org_id],
                 changes=tuple(changes),
                 partners=tuple(partners),
+                explanation_due=(
+                    stated[org_id].explanation
+                    if org_id in stated and due_soon(stated[org_id], today=today)
+                    else None
+                ),
             ),
         )
 

@@ -68,7 +68,18 @@ def test_it_lists_ready_and_not_ready_partners(client, partners) -> None:
 
 
 def test_it_writes_postfix_policy_lines(partners) -> None:
-    text = enforcement.postfix_policy(enforcement.enforcement_plan(organization=partners.alpha))
+    plan = enforcement.enforcement_plan(organization=partners.alpha)
+    text = enforcement.postfix_policy(plan)
+    lines = [line.split() for line in text.splitlines() if not line.startswith("#")]
+    assert lines == [
+        ["golf.example", "verify", "match=hostname"],
+        ["hotel.example", "encrypt"],
+    ]
+
+
+def test_it_pins_mx_names_in_postfix_secure_mode(partners) -> None:
+    plan = enforcement.enforcement_plan(organization=partners.alpha)
+    text = enforcement.postfix_policy(plan, mode=enforcement.SECURE)
     lines = [line.split() for line in text.splitlines() if not line.startswith("#")]
     assert lines == [
         ["golf.example", "secure", "match=mx1.golf.example:mx2.golf.example"],
@@ -117,3 +128,28 @@ def test_it_falls_back_to_certificate_validation_without_a_common_name() -> None
     assert enforcement._tls_domain(("mx.a.example", "mx.b.example")) is None
     assert enforcement._tls_domain(("mx1.a.example", "mx2.a.example")) == "*.a.example"
     assert enforcement._tls_domain(("a.example",)) == "a.example"
+
+
+def test_it_shows_the_feed_fetch_command_and_cron_line(client, partners) -> None:
+    client.force_login(partners.personas.bob)
+    page = client.get(URL).content.decode()
+    assert "Authorization: Bearer" in page
+    assert "http://testserver/api/v1/organizations/alpha-brokers/policy/postfix" in page
+    assert "postmap hash:/etc/postfix/tls_policy" in page
+    assert "*/15 * * * * root /usr/local/sbin/secmail-tls-policy" in page
+
+
+def test_it_lists_partner_changes_in_the_exchange_script(client, partners) -> None:
+    from datetime import timedelta
+
+    store(
+        T0 + timedelta(days=1),
+        [result("hotel.example", Level.PLAINTEXT, at=T0 + timedelta(days=1))],
+    )
+    client.force_login(partners.personas.bob)
+    response = client.get(URL + "?since=2026-11-02")
+    (script,) = [text for key, _title, text in response.context["configs"] if key == "exchange"]
+    assert "Partner levels changed since 2026-11-02:" in script
+    assert "Hotel Brokers (hotel.example): encrypted -> plaintext" in script
+    later = client.get(URL + "?since=2026-11-03").context["configs"]
+    assert "No partner level changed since 2026-11-03." in later[1][2]

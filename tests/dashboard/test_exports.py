@@ -35,11 +35,12 @@ def test_it_exports_the_filtered_matrix(client, world) -> None:
         [
             "brokerage", "insurer", "pair_level", "policy", "brokerage_to_insurer",
             "insurer_to_brokerage", "assumed", "brokerage_level", "insurer_level",
-            "brokerage_outbound", "insurer_outbound",
+            "brokerage_outbound", "insurer_outbound", "brokerage_explanation",
+            "insurer_explanation",
         ],
         [
             "Alpha Brokers", "Charlie Insurance", "partial", "b", "partial", "verified", "yes",
-            "verified", "partial", "unknown", "unknown",
+            "verified", "partial", "unknown", "unknown", "", "",
         ],
     ]  # fmt: skip
     assert _rows(client.get("/matrix.csv", {"level": "verified"}))[1:] == []
@@ -48,7 +49,15 @@ def test_it_exports_the_filtered_matrix(client, world) -> None:
 def test_it_exports_organizations_with_levels(client, world) -> None:
     client.force_login(world.personas.staff)
     rows = _rows(client.get("/orgs.csv"))
-    assert rows[0] == ["organization", "domain", "level", "warnings", "checked_at", "since"]
+    assert rows[0] == [
+        "organization",
+        "domain",
+        "level",
+        "warnings",
+        "checked_at",
+        "since",
+        "explanation",
+    ]
     assert [r[:3] for r in rows[1:]] == [
         ["Alpha Brokers", "alpha.example", "verified"],
         ["Charlie Insurance", "charlie.example", "partial"],

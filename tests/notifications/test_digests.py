@@ -178,3 +178,27 @@ def test_it_reads_a_constant_number_of_queries_per_round(
     with django_assert_max_num_queries(8):
         built = list(digests.digests_build(contacts=contacts, now=timezone.now()))
     assert len(built) == 80
+
+
+def test_it_reminds_the_organization_a_week_before_its_explanation_date(alpha) -> None:
+    from monitoring.explanations.services import explanation_record
+
+    found = contact(alpha, "it@alpha.example")
+    today = timezone.localdate(NOW)
+    explanation_record(
+        organization=alpha,
+        author=None,
+        text="Hosted mail by spring",
+        target_date=today + timedelta(days=30),
+    )
+    assert _digest(found).explanation_due is None
+    explanation_record(
+        organization=alpha,
+        author=None,
+        text="Hosted mail next week",
+        target_date=today + timedelta(days=6),
+    )
+    digest = _digest(found)
+    assert digest.explanation_due.text == "Hosted mail next week"
+    body = digests.digest_render(digest)
+    assert "Hosted mail next week" in str(body)

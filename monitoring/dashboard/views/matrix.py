@@ -13,6 +13,7 @@ from monitoring.dashboard import selectors as reads
 from monitoring.dashboard.advice import advice_for_domain, outbound_advice
 from monitoring.dashboard.forms import MatrixFilterForm
 from monitoring.dashboard.views.common import csv_response, level_counts
+from monitoring.explanations import selectors as explanations
 from monitoring.levels import level_key
 from partners.access import get_pair_for_user
 from partners.models import Organization
@@ -66,6 +67,7 @@ def _side(organization: Organization) -> dict[str, object]:
     return {
         "organization": organization,
         "level": selectors.organization_level(organization),
+        "explanation": explanations.current_explanation(organization.pk),
         "domains": [(status, observations.get(status.domain_id, [])) for status in statuses],
     }
 
@@ -147,7 +149,10 @@ def matrix_export(request: HttpRequest) -> StreamingHttpResponse:
             "insurer_level",
             "brokerage_outbound",
             "insurer_outbound",
+            "brokerage_explanation",
+            "insurer_explanation",
         ]
+        stated = explanations.current_explanations()
         for cell in reads.matrix_export_rows(viewer=request.user, filters=form.filters()):
             row, column, verdict = cell.row, cell.column, cell.verdict
             yield [
@@ -162,6 +167,8 @@ def matrix_export(request: HttpRequest) -> StreamingHttpResponse:
                 level_key(column.level),
                 row.outbound,
                 column.outbound,
+                stated[row.id].as_text() if row.id in stated else "",
+                stated[column.id].as_text() if column.id in stated else "",
             ]
 
     return csv_response("matrix", rows())

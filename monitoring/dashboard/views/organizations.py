@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
@@ -15,6 +18,8 @@ from monitoring.dashboard.advice import advice_for_domain, outbound_advice
 from monitoring.evidence.join import reports_beside_probes
 from monitoring.evidence.selectors import outbound_summary
 from monitoring.evidence.services import outbound_address_text, tlsrpt_address
+from monitoring.explanations import selectors as explanations
+from monitoring.explanations.forms import ExplanationForm
 from partners.access import (
     can_reprobe,
     get_organization_for_user,
@@ -61,6 +66,13 @@ def organization(request: HttpRequest, slug: str) -> HttpResponse:
             }
         )
 
+    # Members see the history; the current version is read from it (one query either way).
+    history = explanations.explanation_history(organization.pk) if full else []
+    current = (
+        explanations.current_of(history)
+        if full
+        else explanations.current_explanation(organization.pk)
+    )
     context = {
         "organization": organization,
         "level": selectors.organization_level(organization),
@@ -71,6 +83,11 @@ def organization(request: HttpRequest, slug: str) -> HttpResponse:
         "can_manage_contacts": permissions.manage_contacts,
         "cycle": selectors.cycle_latest(organization=organization) if full else None,
         "outbound": _outbound(organization) if full else None,
+        "explanation": current,
+        "explanation_history": history,
+        "can_explain": permissions.explain,
+        "can_accept_exception": permissions.accept_exception,
+        "explanation_form": ExplanationForm(),
     }
     template = "dashboard/organization.html"
     if request.htmx:
@@ -118,20 +135,38 @@ def probe_progress(request: HttpRequest, slug: str, cycle_id: int) -> HttpRespon
     return response
 
 
+CHANGES_DAYS = 30
+
+
+def _since(request: HttpRequest) -> date:
+    """The `since` date of the Exchange script's change list (default: 30 days ago)."""
+    try:
+        return date.fromisoformat(request.GET.get("since", ""))
+    except ValueError:
+        return timezone.localdate() - timedelta(days=CHANGES_DAYS)
+
+
 @require_safe
 @login_required
 def enforce(request: HttpRequest, slug: str) -> HttpResponse:
     organization = get_organization_for_user(request.user, slug)
     plan = enforcement.enforcement_plan(organization=organization)
+    since = _since(request)
+    start = timezone.make_aware(datetime.combine(since, time.min))
+    changes = enforcement.partner_changes(organization=organization, since=start)
+    feed = request.build_absolute_uri(f"/api/v1/organizations/{organization.slug}/policy/")
     context = {
         "organization": organization,
         "plan": plan,
+        "since": since,
+        "changes": changes,
+        "feed": feed,
         "configs": [
             ("postfix", _("Postfix"), enforcement.postfix_policy(plan)),
             (
                 "exchange",
                 _("Exchange Online (PowerShell)"),
-                enforcement.exchange_online_script(plan),
+                enforcement.exchange_online_script(plan, since=since, changes=changes),
             ),
             ("exim", _("Exim"), enforcement.exim_config(plan)),
             ("sendmail", _("Sendmail"), enforcement.sendmail_access(plan)),

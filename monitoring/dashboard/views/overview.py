@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from monitoring import selectors
 from monitoring.dashboard import selectors as reads
 from monitoring.dashboard.views.common import LEVEL_KEYS, csv_response
+from monitoring.explanations import selectors as explanations
 from partners.models import Kind
 from partners.views import staff_required
 
@@ -27,7 +31,25 @@ def home(request: HttpRequest) -> HttpResponse:
         if counts or kind != Kind.OTHER:
             rows = [(key, counts.get(key, 0)) for key in LEVEL_KEYS]
             kinds.append((label, rows, sum(counts.values())))
-    return render(request, "dashboard/overview.html", {"overview": overview, "kinds": kinds})
+    stated = sorted(
+        explanations.current_explanations().values(),
+        key=lambda c: (
+            c.explanation.target_date if c.explanation and c.explanation.target_date else date.max,
+            (c.explanation or c.exception).organization.name,
+        ),
+    )
+    today = timezone.localdate()
+    context = {
+        "overview": overview,
+        "kinds": kinds,
+        "explanations": stated,
+        "overdue": [
+            c
+            for c in stated
+            if c.explanation and c.explanation.target_date and c.explanation.target_date < today
+        ],
+    }
+    return render(request, "dashboard/overview.html", context)
 
 
 @require_safe
@@ -35,7 +57,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @staff_required
 def organizations_export(request: HttpRequest) -> StreamingHttpResponse:
     def rows() -> object:
-        yield ["organization", "domain", "level", "warnings", "checked_at", "since"]
+        yield ["organization", "domain", "level", "warnings", "checked_at", "since", "explanation"]
+        stated = explanations.current_explanations()
         for row in selectors.status_export_rows():
             yield [
                 row.organization,
@@ -44,6 +67,7 @@ def organizations_export(request: HttpRequest) -> StreamingHttpResponse:
                 " ".join(row.warnings),
                 row.checked_at.isoformat() if row.checked_at else "",
                 row.since.isoformat() if row.since else "",
+                stated[row.organization_id].as_text() if row.organization_id in stated else "",
             ]
 
     return csv_response("organizations", rows())

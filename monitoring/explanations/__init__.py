@@ -1,0 +1,1 @@
+"""Comply or explain: an organization's stated reason and target date beside a level."""
