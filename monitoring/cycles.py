@@ -7,10 +7,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from celery import current_app
+from celery import Task, current_app
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
 from monitoring.models import CycleDomain, DomainStatus, OrganizationStatus, ProbeCycle
 from monitoring.schedule import batch_size, cycle_period, stall_after, window_start
@@ -217,16 +218,49 @@ def batches_by_mx(domain_ids: Sequence[int], size: int | None = None) -> list[li
     return [ordered[i : i + size] for i in range(0, len(ordered), size)]
 
 
+def _registered(name: str) -> Task:
+    """A task by name, in any process: a web process never ran the worker's start-up, which is
+    what imports every app's tasks module (autodiscovery is lazy)."""
+    if name not in current_app.tasks:
+        current_app.loader.import_default_modules()
+    return current_app.tasks[name]
+
+
 def _enqueue(cycle_id: int, domain_ids: Sequence[int], *, size: int | None = None) -> None:
     if not domain_ids:
         return
     batches = batches_by_mx(domain_ids, size)
 
     def send() -> None:
+        task = _registered(PROBE_BATCH_TASK)
         for batch in batches:
-            current_app.tasks[PROBE_BATCH_TASK].delay(cycle_id, batch)
+            task.delay(cycle_id, batch)
 
     transaction.on_commit(send)
+
+
+def probe_queue() -> str:
+    """The queue probe batches are routed to (CELERY_TASK_ROUTES)."""
+    return current_app.amqp.router.route({}, PROBE_BATCH_TASK)["queue"].name
+
+
+def probe_consumers(*, timeout: float = 2.0) -> list[str] | None:
+    """The workers consuming the probe queue right now; None when the broker cannot be asked.
+
+    Asks every worker over the broker's broadcast channel; one that does not answer within
+    `timeout` (busy parent, network) counts as absent, so treat an empty list as "probably none".
+    """
+    queue = probe_queue()
+    try:
+        replies = current_app.control.inspect(timeout=timeout).active_queues() or {}
+    except (BrokerError, OSError) as exc:
+        logger.warning("cannot ask the workers which queues they consume: %s", exc)
+        return None
+    return sorted(
+        worker
+        for worker, queues in replies.items()
+        if any(q.get("name") == queue for q in queues or ())
+    )
 
 
 def cycle_finish_if_done(*, cycle_id: int, now: datetime | None = None) -> int:

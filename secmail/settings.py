@@ -6,6 +6,7 @@ import socket
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from secmail.env import (
     env_bool,
@@ -196,6 +197,9 @@ else:
     CELERY_RESULT_BACKEND = f"file://{VAR_DIR / 'celery-results'}"
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Every queue the product uses: a worker started without -Q consumes them all; a deployment
+# may still split them over workers (`-Q probe`, `-Q default`).
+CELERY_TASK_QUEUES = (Queue("default"), Queue("probe"))
 # Probing is slow and network-bound; its own queue keeps it from delaying emails and upkeep.
 CELERY_TASK_ROUTES = {"monitoring.tasks.probe_*": {"queue": "probe"}}
 CELERY_TASK_ACKS_LATE = True

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from monitoring import cycles
@@ -29,6 +31,7 @@ from tests.monitoring.worker import (
     lab_env,
     redis_db_url,
     services_required,
+    worker_name,
 )
 from tests.services import find_redis_server, redis_server
 
@@ -92,8 +95,8 @@ def start_worker(
     )
     workers: list[Worker] = []
 
-    def start() -> Worker:
-        worker = Worker(env, tmp_path / "worker.log").start()
+    def start(queues: str | None = None) -> Worker:
+        worker = Worker(env, tmp_path / "worker.log", queues=queues).start()
         workers.append(worker)
         return worker
 
@@ -146,7 +149,9 @@ def _address_keys() -> set[tuple[str, str]]:
 def test_it_runs_cycles_on_a_real_worker(
     start_worker, industry: dict[str, int], pipeline_lab: LabHandle
 ) -> None:
+    # Started the standard way, without -Q: it consumes every declared queue.
     worker = start_worker()
+    assert cycles.probe_consumers(timeout=5) == [worker_name()], worker.tail()
     cycle = cycles.cycle_start(size=10)
     assert cycle.total == len(industry)
     cycle = _wait_finished(cycle.pk)
@@ -225,3 +230,26 @@ def test_it_completes_a_cycle_after_the_worker_is_killed(
     assert DomainStatus.objects.exclude(level="").count() == len(industry)
     assert HostObservation.objects.filter(cycle=cycle).count() == len(_address_keys())
     assert sum(finished.counts.values()) == len(industry)
+
+
+def test_it_says_when_no_worker_consumes_the_probe_queue(
+    start_worker, industry: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitoring.management.commands import probe_cycle
+
+    monkeypatch.setattr(probe_cycle, "NO_WORKER_GRACE", 4.0)
+    monkeypatch.setattr(probe_cycle, "NO_WORKER_ASK_EVERY", 1.0)
+    # A worker split off for the default queue only, as a compose file may do: not enough.
+    start_worker(queues="default")
+    err = io.StringIO()
+    started = time.monotonic()
+    with pytest.raises(CommandError, match="no worker consumes the `probe` queue after 4 s"):
+        call_command("probe_cycle", "--wait", stdout=io.StringIO(), stderr=err)
+    assert time.monotonic() - started < 30
+    assert "no worker consumes the `probe` queue yet" in err.getvalue()
+    assert "celery -A secmail worker" in err.getvalue()
+    # The cycle is still there for a worker to come.
+    cycle = ProbeCycle.objects.get()
+    assert CycleDomain.objects.filter(cycle=cycle, processed_at__isnull=True).count() == len(
+        industry
+    )
