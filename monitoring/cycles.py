@@ -120,18 +120,17 @@ class TickReport:
     finished: int
 
 
-def cycle_tick(
-    *, now: datetime | None = None, stalled_after: timedelta | None = None
-) -> TickReport:
+def cycle_tick(*, now: datetime | None = None, stale_after: timedelta | None = None) -> TickReport:
     """The beat's heartbeat: add due domains to this window's cycle, send what waits, finish.
 
-    Due: never checked, or `next_due_at` passed (its slot in this window came). Entries that
-    were sent but whose cycle has not progressed for `stalled_after` are sent again; batches
-    are idempotent, so a resend costs probing time but never doubles anything.
+    Due: never checked, or `next_due_at` passed (its slot in this window came). An entry sent
+    to the workers that shows no sign of life for `stale_after` (its batch's worker died, or
+    the broker lost it) is sent again, whatever the rest of its cycle does; batches are
+    idempotent, so a resend costs probing time but never doubles anything.
     """
     now = now or timezone.now()
     period = cycle_period()
-    stalled_after = stall_after() if stalled_after is None else stalled_after
+    stale_after = stall_after() if stale_after is None else stale_after
     start = window_start(now, period)
     cycle_id = None
     added = 0
@@ -173,39 +172,43 @@ def cycle_tick(
             added = len(due_ids)
         if cycle is not None:
             cycle_id = cycle.pk
-        enqueued = _release(now=now, stalled_after=stalled_after)
+        enqueued = _release(now=now, stale_after=stale_after)
     finished = 0
     for open_id in ProbeCycle.objects.filter(finished__isnull=True).values_list("pk", flat=True):
         finished += cycle_finish_if_done(cycle_id=open_id, now=now)
     return TickReport(cycle_id=cycle_id, added=added, enqueued=enqueued, finished=finished)
 
 
-def _release(*, now: datetime, stalled_after: timedelta) -> int:
-    """Send entries never sent, and entries of stalled cycles, claiming them as they go."""
-    cutoff = now - stalled_after
-    stalled_cycles = ProbeCycle.objects.filter(finished__isnull=True).filter(
-        Q(progressed_at__lt=cutoff) | Q(progressed_at__isnull=True, started__lt=cutoff)
-    )
+def _release(*, now: datetime, stale_after: timedelta) -> int:
+    """Send entries never sent, and entries silent for `stale_after`, claiming them as they go.
+
+    `enqueued_at` is the entry's last sign of life: set when sent, set again when a batch
+    starts on it and renewed while the batch runs (store.cycle_batch_run).
+    """
     waiting = (
         CycleDomain.objects.filter(processed_at__isnull=True, cycle__finished__isnull=True)
-        .filter(
-            Q(enqueued_at__isnull=True)
-            | Q(enqueued_at__lt=cutoff, cycle__in=stalled_cycles.values("pk"))
-        )
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - stale_after))
         # skip_locked: a tick running alongside another (or a batch storing) skips its rows.
         .select_for_update(skip_locked=True, of=("self",))
-        .values_list("pk", "cycle_id", "domain_id")
+        .values_list("pk", "cycle_id", "domain_id", "enqueued_at")
     )
     rows = list(waiting)
     if not rows:
         return 0
-    CycleDomain.objects.filter(pk__in=[pk for pk, _, _ in rows]).update(enqueued_at=now)
+    CycleDomain.objects.filter(pk__in=[row[0] for row in rows]).update(enqueued_at=now)
     by_cycle: dict[int, list[int]] = {}
-    for _, cycle_id, domain_id in rows:
+    for _, cycle_id, domain_id, _ in rows:
         by_cycle.setdefault(cycle_id, []).append(domain_id)
     for cycle_id, domain_ids in by_cycle.items():
         _enqueue(cycle_id, domain_ids)
-    logger.info("cycle tick: sent %d domain(s) in %d cycle(s)", len(rows), len(by_cycle))
+    resent = sum(1 for row in rows if row[3] is not None)
+    logger.info(
+        "cycle tick: sent %d domain(s) in %d cycle(s), %d of them again (silent for %s)",
+        len(rows),
+        len(by_cycle),
+        resent,
+        stale_after,
+    )
     return len(rows)
 
 

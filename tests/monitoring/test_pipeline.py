@@ -39,6 +39,9 @@ pytestmark = pytest.mark.slow
 
 # Every wait is bounded; a standard-world cycle takes about ten seconds on two cores.
 CYCLE_TIMEOUT = 120
+# The workers' SECMAIL_STALL_MINUTES in seconds, and the test's beat: a tick this often.
+STALL_SECONDS = 6.0
+TICK_SECONDS = 2.0
 
 
 def _unavailable(reason: str) -> None:
@@ -92,6 +95,8 @@ def start_worker(
         REDIS_URL=redis_url,
         SECRET_KEY="tests-only-not-a-secret",
         DEBUG="0",
+        # Time compressed 30 times: a 6 s lease renewed every 2 s (3 min and 1 min by default).
+        SECMAIL_STALL_MINUTES=str(STALL_SECONDS / 60),
     )
     workers: list[Worker] = []
 
@@ -214,13 +219,28 @@ def test_it_completes_a_cycle_after_the_worker_is_killed(
         assert time.monotonic() < deadline, worker.tail()
         time.sleep(0.02)
     worker.kill()
+    killed = time.monotonic()
     killed_at = ProbeCycle.objects.get(pk=cycle.pk)
     assert 0 < killed_at.done < killed_at.total, "the kill should land mid-cycle"
 
-    # A new worker drains the queue; the batches the dead one held are resent by the beat's
-    # tick once the cycle stops moving (the test plays beat, with a short stall limit).
+    # A new worker drains the queue; the batches the dead one held were acknowledged by
+    # nobody and renew no lease: the tick (the test plays beat) resends them once silent for
+    # the stall time, whether or not the rest of the cycle moves meanwhile.
     start_worker()
-    finished = _wait_finished(cycle.pk, every=lambda: cycle_tick.delay(stalled_after_seconds=3))
+    last_tick = 0.0
+
+    def tick() -> None:
+        nonlocal last_tick
+        if time.monotonic() - last_tick >= TICK_SECONDS:
+            cycle_tick.delay()  # the worker's own settings: a 6 s stall time
+            last_tick = time.monotonic()
+
+    finished = _wait_finished(cycle.pk, every=tick)
+    recovered = time.monotonic() - killed
+    # Within stall + tick, plus a new worker's start and the resent batches' probing; the
+    # same sum with default settings is 3 min + 1 min + the probing (docs/pipeline.md).
+    assert recovered < STALL_SECONDS + TICK_SECONDS + 30, recovered
+    print(f"cycle recovered {recovered:.1f} s after the kill")
     assert finished.done == finished.total == len(industry)
     assert not CycleDomain.objects.filter(cycle=cycle, processed_at__isnull=True).exists()
     # Nothing doubled or lost: one first verdict per domain, one observation per address.
