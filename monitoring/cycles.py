@@ -14,6 +14,8 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from monitoring.models import CycleDomain, DomainStatus, OrganizationStatus, ProbeCycle
+from monitoring.mx_lookup import mx_hosts
+from monitoring.probe_config import probe_config
 from monitoring.schedule import batch_size, cycle_period, stall_after, window_start
 from partners.models import MailDomain, Organization
 
@@ -21,6 +23,8 @@ logger = logging.getLogger(__name__)
 
 # A person may ask for a re-probe of one organization this often.
 REPROBE_INTERVAL = timedelta(minutes=5)
+# A group of domains sharing MX hosts stays in one batch up to this many batches' worth.
+GROUP_LIMIT = 5
 # By name, not by import: the tasks module calls this one, so importing it here would be a cycle.
 PROBE_BATCH_TASK = "monitoring.tasks.probe_batch"
 
@@ -213,12 +217,70 @@ def _release(*, now: datetime, stale_after: timedelta) -> int:
 
 
 def batches_by_mx(domain_ids: Sequence[int], size: int | None = None) -> list[list[int]]:
-    """Split domains into batches, neighbours by last known MX host so shared hosts de-duplicate."""
+    """Split domains into batches so that domains sharing an MX host share a batch.
+
+    The probe talks to each (MX host, address) once per batch, so a host split over two
+    batches is probed twice. Hosts come from each domain's last result; domains never probed
+    are asked for their MX hosts first (only when there is more than one batch to form).
+    Domains linked by a shared host stay together up to GROUP_LIMIT batches' worth; a larger
+    group (one provider hosting thousands) is split, each part probing that host once.
+    """
     size = size or batch_size()
-    rows = MailDomain.objects.filter(pk__in=domain_ids).values_list("pk", "name", "status__mx_key")
-    # Never probed: no MX host known yet; sorted after the known ones, by name.
-    ordered = [pk for pk, _, _ in sorted(rows, key=lambda row: (row[2] or "~", row[1]))]
-    return [ordered[i : i + size] for i in range(0, len(ordered), size)]
+    rows = list(
+        MailDomain.objects.filter(pk__in=domain_ids).values_list(
+            "pk", "name", "status__mx", "status__mx_key"
+        )
+    )
+    hosts: dict[int, tuple[str, ...]] = {}
+    for pk, _, known, key in rows:
+        found = tuple(str(mx["host"]) for mx in known or () if mx.get("host"))
+        hosts[pk] = found or ((key,) if key else ())
+    new = [(pk, name) for pk, name, _, _ in rows if not hosts[pk]]
+    if new and len(rows) > size:
+        looked_up = mx_hosts([name for _, name in new], probe_config())
+        for pk, name in new:
+            hosts[pk] = looked_up.get(name.lower().rstrip("."), ())
+    return _pack(rows, hosts, size)
+
+
+def _pack(
+    rows: list[tuple[int, str, object, object]], hosts: dict[int, tuple[str, ...]], size: int
+) -> list[list[int]]:
+    # Union-find over domains, joined through the MX hosts they share.
+    parent = {pk: pk for pk, *_ in rows}
+
+    def root(pk: int) -> int:
+        while parent[pk] != pk:
+            parent[pk] = parent[parent[pk]]
+            pk = parent[pk]
+        return pk
+
+    owner: dict[str, int] = {}
+    for pk, *_ in rows:
+        for host in hosts.get(pk, ()):
+            if host in owner:
+                parent[root(pk)] = root(owner[host])
+            else:
+                owner[host] = pk
+    names = {pk: name for pk, name, *_ in rows}
+    groups: dict[int, list[int]] = {}
+    for pk in sorted(names, key=lambda pk: (min(hosts.get(pk) or ("~",)), names[pk])):
+        groups.setdefault(root(pk), []).append(pk)
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for group in sorted(groups.values(), key=len, reverse=True):
+        for part in range(0, len(group), GROUP_LIMIT * size):
+            members = group[part : part + GROUP_LIMIT * size]
+            if len(members) > size:
+                batches.append(members)  # a shared host's domains, whole
+                continue
+            if len(current) + len(members) > size:
+                batches.append(current)
+                current = []
+            current.extend(members)
+    if current:
+        batches.append(current)
+    return batches
 
 
 def _registered(name: str) -> Task:
