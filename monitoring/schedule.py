@@ -11,17 +11,25 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def batch_size() -> int:
-    return int(getattr(settings, "SECMAIL_BATCH_SIZE", 200))
+    return settings.SECMAIL_BATCH_SIZE
 
 
 def cycle_period() -> timedelta:
-    return timedelta(hours=int(getattr(settings, "SECMAIL_CYCLE_HOURS", 24)))
+    return timedelta(hours=settings.SECMAIL_CYCLE_HOURS)
 
 
 def stall_after() -> timedelta:
-    # Longer than a batch's hard time limit plus its wait in a healthy queue: a cycle that has
-    # not moved for this long lost its batches (worker killed, broker restarted).
-    return timedelta(minutes=int(getattr(settings, "SECMAIL_STALL_MINUTES", 30)))
+    """How long a domain sent to the workers may show no sign of life before it is sent again.
+
+    A running batch renews its domains' lease every `lease_renewal()`, so only a batch whose
+    worker died (or one still waiting in the queue) goes this long without renewing.
+    """
+    return timedelta(minutes=settings.SECMAIL_STALL_MINUTES)
+
+
+def lease_renewal() -> timedelta:
+    # Three renewals per stall period: one late or failed renewal never looks like a death.
+    return stall_after() / 3
 
 
 def window_start(moment: datetime, period: timedelta | None = None) -> datetime:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import DataError, transaction
+from django.db import DatabaseError, DataError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -25,7 +27,7 @@ from monitoring.models import (
 )
 from monitoring.probe import CertificateInfo, DomainResult, MxResult, ProbeConfig, probe_domains
 from monitoring.probe_config import probe_config
-from monitoring.schedule import next_due
+from monitoring.schedule import lease_renewal, next_due
 from monitoring.signals import batch_stored
 from partners.models import MailDomain, Organization
 
@@ -72,9 +74,10 @@ def cycle_batch_run(
         return StoreOutcome(0, len(domain_ids), 0, 0, 0)
     if config is None:
         config = probe_config()
-    results = probe_domains([name for _, name in waiting], config)
-    cycle = ProbeCycle.objects.get(pk=cycle_id)
     ids = [pk for pk, _ in waiting]
+    with _lease(cycle_id, ids, every=lease_renewal().total_seconds()):
+        results = probe_domains([name for _, name in waiting], config)
+    cycle = ProbeCycle.objects.get(pk=cycle_id)
     try:
         outcome = domain_results_store(cycle=cycle, results=results, domain_ids=ids)
     except DataError:
@@ -84,6 +87,43 @@ def cycle_batch_run(
         outcome = _store_one_by_one(cycle, results, ids)
     cycle_finish_if_done(cycle_id=cycle_id)
     return outcome
+
+
+def _lease_renew(cycle_id: int, domain_ids: Sequence[int]) -> int:
+    return CycleDomain.objects.filter(
+        cycle_id=cycle_id, domain_id__in=domain_ids, processed_at__isnull=True
+    ).update(enqueued_at=timezone.now())
+
+
+@contextmanager
+def _lease(cycle_id: int, domain_ids: Sequence[int], *, every: float) -> Iterator[None]:
+    """Show the tick that the batch's domains are being probed: now, then every `every` s.
+
+    The tick resends entries silent for SECMAIL_STALL_MINUTES; a batch runs up to its time
+    limit (minutes), so without renewals a live batch would look dead, and a dead one would
+    be noticed only after the time limit. The renewals run in a thread of their own (with its
+    own database connection) while the probe holds this one's event loop.
+    """
+    _lease_renew(cycle_id, domain_ids)
+    stop = threading.Event()
+
+    def renew() -> None:
+        try:
+            while not stop.wait(every):
+                _lease_renew(cycle_id, domain_ids)
+        except DatabaseError:
+            # The tick may resend the batch; a duplicate stores nothing twice.
+            logger.warning("cycle %s: cannot renew a batch's lease", cycle_id, exc_info=True)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=renew, name=f"lease-cycle-{cycle_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
 
 
 def _store_one_by_one(

@@ -20,11 +20,15 @@ PROBE_HARD_LIMIT = 660
 # Routed to the `probe` queue by name (CELERY_TASK_ROUTES "monitoring.tasks.probe_*").
 # The probe and the storing run in one task: a batch's results (certificate chains included)
 # would otherwise travel through Redis to a second task for nothing, and storing is a few
-# bulk statements. acks_late: a batch whose worker dies is delivered again; storing is
-# idempotent per (cycle, domain), so a redelivered or duplicated batch adds nothing twice.
+# bulk statements. acks_late with reject_on_worker_lost: a batch whose pool process dies is
+# given back to the broker at once. When the whole worker dies, nobody is left to give it
+# back; its domains stop renewing their lease and the beat's tick resends them within
+# SECMAIL_STALL_MINUTES plus one tick. Storing is idempotent per (cycle, domain), so a
+# redelivered or duplicated batch adds nothing twice.
 @shared_task(
     name="monitoring.tasks.probe_batch",
     acks_late=True,
+    reject_on_worker_lost=True,
     soft_time_limit=PROBE_SOFT_LIMIT,
     time_limit=PROBE_HARD_LIMIT,
     # Lost connections, deadlocks, a restarting database: worth another go. Other database
@@ -51,12 +55,12 @@ def probe_batch(cycle_id: int, domain_ids: list[int]) -> dict[str, int]:
     time_limit=180,
     ignore_result=True,
 )
-def cycle_tick(stalled_after_seconds: float | None = None) -> dict[str, int | None]:
-    """Every few minutes from beat: schedule due domains, resend stalled batches, finish cycles."""
-    stalled_after = (
-        timedelta(seconds=stalled_after_seconds) if stalled_after_seconds is not None else None
+def cycle_tick(stale_after_seconds: float | None = None) -> dict[str, int | None]:
+    """Every minute from beat: schedule due domains, resend silent ones, finish cycles."""
+    stale_after = (
+        timedelta(seconds=stale_after_seconds) if stale_after_seconds is not None else None
     )
-    report = cycles.cycle_tick(stalled_after=stalled_after)
+    report = cycles.cycle_tick(stale_after=stale_after)
     return {
         "cycle": report.cycle_id,
         "added": report.added,

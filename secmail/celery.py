@@ -23,12 +23,14 @@ logger = logging.getLogger(__name__)
 app.conf.beat_schedule = {
     "heartbeat": {"task": "secmail.celery.heartbeat", "schedule": timedelta(minutes=5)},
     # Monitoring: each tick sends the domains whose slot in the SECMAIL_CYCLE_HOURS window has
-    # come (spread by MX host), resends batches of stalled cycles, and closes finished cycles.
+    # come (spread by MX host), resends domains whose batch went silent (a dead worker), and
+    # closes finished cycles. Every minute: a lost batch is resent within SECMAIL_STALL_MINUTES
+    # plus one minute; an idle tick is two indexed queries.
     "monitoring-cycle-tick": {
         "task": "monitoring.tasks.cycle_tick",
-        "schedule": timedelta(minutes=5),
+        "schedule": timedelta(minutes=1),
         # A tick that waited longer than the next one is pointless.
-        "options": {"expires": 4 * 60},
+        "options": {"expires": 50},
     },
     # Retention of observations, and a recount of every organization's level.
     "monitoring-daily-upkeep": {

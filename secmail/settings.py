@@ -6,6 +6,7 @@ import socket
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from secmail.env import (
     env_bool,
@@ -191,6 +192,10 @@ CELERY_BROKER_DIR = VAR_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
+    # Redis hands an unacknowledged task to another worker after this long. It must outlast
+    # the longest task (CELERY_TASK_TIME_LIMIT) or a slow task would run twice; lost probe
+    # batches do not wait for it (the tick resends them, see docs/pipeline.md).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 30 * 60 + 5 * 60}
 else:
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -202,9 +207,15 @@ else:
     CELERY_RESULT_BACKEND = f"file://{VAR_DIR / 'celery-results'}"
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Every queue the product uses: a worker started without -Q consumes them all; a deployment
+# may still split them over workers (`-Q probe`, `-Q default`).
+CELERY_TASK_QUEUES = (Queue("default"), Queue("probe"))
 # Probing is slow and network-bound; its own queue keeps it from delaying emails and upkeep.
 CELERY_TASK_ROUTES = {"monitoring.tasks.probe_*": {"queue": "probe"}}
+# A task is acknowledged once done, and given back to the broker when its worker process
+# dies under it, so another worker runs it; every task is idempotent.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TIMEZONE = TIME_ZONE
@@ -223,6 +234,10 @@ SECMAIL_PROBE_TIMEOUT = env_seconds("SECMAIL_PROBE_TIMEOUT", 30)
 # must not aim the probe at loopback or a private network. The lab and the tests set it.
 SECMAIL_ALLOW_NONPUBLIC = env_bool("SECMAIL_ALLOW_NONPUBLIC", False)
 SECMAIL_CYCLE_HOURS = env_int("SECMAIL_CYCLE_HOURS", 24, minimum=1)
+SECMAIL_BATCH_SIZE = env_int("SECMAIL_BATCH_SIZE", 200, minimum=1)
+# A domain sent to the workers and showing no sign of life for this long (not started, or its
+# worker died) is sent again. Minutes; fractions allowed (tests compress time with them).
+SECMAIL_STALL_MINUTES = env_seconds("SECMAIL_STALL_MINUTES", 3)
 # Requests one API token may make per minute; more get 429 with Retry-After.
 SECMAIL_API_RATE_PER_MINUTE = env_int("SECMAIL_API_RATE_PER_MINUTE", 120, minimum=1)
 SECMAIL_KEEP_OBSERVATIONS_DAYS = env_int("SECMAIL_KEEP_OBSERVATIONS_DAYS", 90, minimum=1)

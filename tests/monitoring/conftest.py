@@ -16,15 +16,22 @@ def sent_batches(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[int, li
 
     on_commit callbacks run at once: these tests run in a transaction that never commits.
     """
+    from celery import current_app
     from django.db import transaction
 
-    from monitoring import tasks
+    from monitoring import cycles, tasks
 
     sent: list[tuple[int, list[int]]] = []
+    # Every app's tasks registered, as in a worker (stored batches send alerts by name).
+    current_app.loader.import_default_modules()
 
     def delay(cycle_id: int, domain_ids: list[int]) -> Any:
         sent.append((cycle_id, list(domain_ids)))
 
     monkeypatch.setattr(tasks.probe_batch, "delay", delay)
+    # The batches are taken as a worker on the probe queue would take them.
+    monkeypatch.setattr(cycles, "probe_consumers", lambda **kwargs: ["captured@test"])
+    # No DNS beyond loopback: new domains' MX hosts are unknown, so they go by name.
+    monkeypatch.setattr(cycles, "mx_hosts", lambda names, config: {})
     monkeypatch.setattr(transaction, "on_commit", lambda func, *args, **kwargs: func())
     yield sent

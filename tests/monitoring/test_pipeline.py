@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from monitoring import cycles
@@ -29,6 +31,7 @@ from tests.monitoring.worker import (
     lab_env,
     redis_db_url,
     services_required,
+    worker_name,
 )
 from tests.services import find_redis_server, redis_server
 
@@ -36,6 +39,9 @@ pytestmark = pytest.mark.slow
 
 # Every wait is bounded; a standard-world cycle takes about ten seconds on two cores.
 CYCLE_TIMEOUT = 120
+# The workers' SECMAIL_STALL_MINUTES in seconds, and the test's beat: a tick this often.
+STALL_SECONDS = 6.0
+TICK_SECONDS = 2.0
 
 
 def _unavailable(reason: str) -> None:
@@ -89,11 +95,13 @@ def start_worker(
         REDIS_URL=redis_url,
         SECRET_KEY="tests-only-not-a-secret",
         DEBUG="0",
+        # Time compressed 30 times: a 6 s lease renewed every 2 s (3 min and 1 min by default).
+        SECMAIL_STALL_MINUTES=str(STALL_SECONDS / 60),
     )
     workers: list[Worker] = []
 
-    def start() -> Worker:
-        worker = Worker(env, tmp_path / "worker.log").start()
+    def start(queues: str | None = None) -> Worker:
+        worker = Worker(env, tmp_path / "worker.log", queues=queues).start()
         workers.append(worker)
         return worker
 
@@ -146,7 +154,9 @@ def _address_keys() -> set[tuple[str, str]]:
 def test_it_runs_cycles_on_a_real_worker(
     start_worker, industry: dict[str, int], pipeline_lab: LabHandle
 ) -> None:
+    # Started the standard way, without -Q: it consumes every declared queue.
     worker = start_worker()
+    assert cycles.probe_consumers(timeout=5) == [worker_name()], worker.tail()
     cycle = cycles.cycle_start(size=10)
     assert cycle.total == len(industry)
     cycle = _wait_finished(cycle.pk)
@@ -209,13 +219,28 @@ def test_it_completes_a_cycle_after_the_worker_is_killed(
         assert time.monotonic() < deadline, worker.tail()
         time.sleep(0.02)
     worker.kill()
+    killed = time.monotonic()
     killed_at = ProbeCycle.objects.get(pk=cycle.pk)
     assert 0 < killed_at.done < killed_at.total, "the kill should land mid-cycle"
 
-    # A new worker drains the queue; the batches the dead one held are resent by the beat's
-    # tick once the cycle stops moving (the test plays beat, with a short stall limit).
+    # A new worker drains the queue; the batches the dead one held were acknowledged by
+    # nobody and renew no lease: the tick (the test plays beat) resends them once silent for
+    # the stall time, whether or not the rest of the cycle moves meanwhile.
     start_worker()
-    finished = _wait_finished(cycle.pk, every=lambda: cycle_tick.delay(stalled_after_seconds=3))
+    last_tick = 0.0
+
+    def tick() -> None:
+        nonlocal last_tick
+        if time.monotonic() - last_tick >= TICK_SECONDS:
+            cycle_tick.delay()  # the worker's own settings: a 6 s stall time
+            last_tick = time.monotonic()
+
+    finished = _wait_finished(cycle.pk, every=tick)
+    recovered = time.monotonic() - killed
+    # Within stall + tick, plus a new worker's start and the resent batches' probing; the
+    # same sum with default settings is 3 min + 1 min + the probing (docs/pipeline.md).
+    assert recovered < STALL_SECONDS + TICK_SECONDS + 30, recovered
+    print(f"cycle recovered {recovered:.1f} s after the kill")
     assert finished.done == finished.total == len(industry)
     assert not CycleDomain.objects.filter(cycle=cycle, processed_at__isnull=True).exists()
     # Nothing doubled or lost: one first verdict per domain, one observation per address.
@@ -225,3 +250,26 @@ def test_it_completes_a_cycle_after_the_worker_is_killed(
     assert DomainStatus.objects.exclude(level="").count() == len(industry)
     assert HostObservation.objects.filter(cycle=cycle).count() == len(_address_keys())
     assert sum(finished.counts.values()) == len(industry)
+
+
+def test_it_says_when_no_worker_consumes_the_probe_queue(
+    start_worker, industry: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitoring.management.commands import probe_cycle
+
+    monkeypatch.setattr(probe_cycle, "NO_WORKER_GRACE", 4.0)
+    monkeypatch.setattr(probe_cycle, "NO_WORKER_ASK_EVERY", 1.0)
+    # A worker split off for the default queue only, as a compose file may do: not enough.
+    start_worker(queues="default")
+    err = io.StringIO()
+    started = time.monotonic()
+    with pytest.raises(CommandError, match="no worker consumes the `probe` queue after 4 s"):
+        call_command("probe_cycle", "--wait", stdout=io.StringIO(), stderr=err)
+    assert time.monotonic() - started < 30
+    assert "no worker consumes the `probe` queue yet" in err.getvalue()
+    assert "celery -A secmail worker" in err.getvalue()
+    # The cycle is still there for a worker to come.
+    cycle = ProbeCycle.objects.get()
+    assert CycleDomain.objects.filter(cycle=cycle, processed_at__isnull=True).count() == len(
+        industry
+    )

@@ -112,7 +112,7 @@ class TestTick:
             2,
         )
         # Sent once: the next tick neither adds nor resends while the batch is on its way.
-        assert cycles.cycle_tick(now=NOW + timedelta(minutes=5)).enqueued == 0
+        assert cycles.cycle_tick(now=NOW + timedelta(minutes=2)).enqueued == 0
         cycle_id, batch = sent_batches[0]
         _probe(cycle_id, batch, NOW + timedelta(minutes=6))
         assert cycles.cycle_tick(now=NOW + timedelta(minutes=10)).added == 0
@@ -136,23 +136,64 @@ class TestTick:
         assert cycles.cycle_tick(now=end + timedelta(minutes=1)).finished == 1
         assert ProbeCycle.objects.get(pk=report.cycle_id).counts == {"verified": 1}
 
-    def test_it_resends_the_batches_of_a_stalled_cycle(self, sent_batches) -> None:
-        organization("A", "a.example", "b.example", "c.example")
+    def test_it_resends_a_lost_batch_while_the_rest_of_the_cycle_moves(
+        self, sent_batches, settings
+    ) -> None:
+        settings.SECMAIL_BATCH_SIZE = 2
+        assert schedule.stall_after() == timedelta(minutes=3)  # the default
+        organization("A", "a.example", "b.example", "c.example", "d.example")
         cycle = cycles.cycle_start()
-        cycle_id, batch = sent_batches[0]
-        _probe(cycle_id, batch[:1], timezone.now())  # then the worker died
-        started = ProbeCycle.objects.get(pk=cycle.pk).progressed_at
+        sent_at = CycleDomain.objects.values_list("enqueued_at", flat=True).first()
+        (_, lost), (cycle_id, alive) = sent_batches
         sent_batches.clear()
-        # Not stalled yet: still moving within the limit.
-        cycles.cycle_tick(now=started + timedelta(minutes=10), stalled_after=timedelta(minutes=30))
-        assert sent_batches == []
-        later = started + timedelta(minutes=31)
-        report = cycles.cycle_tick(now=later, stalled_after=timedelta(minutes=30))
+        # The worker holding `lost` died; another stores `alive` two minutes later.
+        _probe(cycle_id, alive, sent_at + timedelta(minutes=2))
+        assert cycles.cycle_tick(now=sent_at + timedelta(minutes=2)).enqueued == 0
+        # Silent for longer than the stall time: resent, though the cycle moved a minute ago.
+        later = sent_at + timedelta(minutes=3, seconds=30)
+        report = cycles.cycle_tick(now=later)
         assert report.enqueued == 2
-        assert sorted(pk for _, b in sent_batches for pk in b) == sorted(batch[1:])
-        _probe(cycle_id, batch, later)  # the first domain is skipped: already stored
+        assert sent_batches == [(cycle.pk, lost)]
+        # Sent again means alive again: the next tick waits another stall period.
+        assert cycles.cycle_tick(now=later + timedelta(minutes=1)).enqueued == 0
+        _probe(cycle_id, lost + alive, later)  # `alive` is skipped: already stored
         assert CycleDomain.objects.filter(cycle=cycle, processed_at__isnull=True).count() == 0
         assert cycles.cycle_tick(now=later).finished == 1
+
+    def test_it_leaves_a_running_batch_alone_while_it_renews_its_lease(self, sent_batches) -> None:
+        organization("A", "a.example")
+        cycles.cycle_start()
+        [(cycle_id, batch)] = sent_batches
+        sent_batches.clear()
+        # The batch started long after it was sent (a long queue): it renews on starting.
+        CycleDomain.objects.update(enqueued_at=timezone.now() - timedelta(hours=1))
+        assert store._lease_renew(cycle_id, batch) == 1
+        now = timezone.now()
+        assert cycles.cycle_tick(now=now + timedelta(minutes=2)).enqueued == 0
+        assert cycles.cycle_tick(now=now + timedelta(minutes=4)).enqueued == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_renews_a_batch_lease_from_a_thread_while_the_probe_runs() -> None:
+    import time
+
+    organization("A", "a.example", "b.example")
+    cycle = ProbeCycle.objects.create(started=timezone.now(), total=2)
+    ids = list(MailDomain.objects.values_list("pk", flat=True))
+    old = timezone.now() - timedelta(hours=1)
+    CycleDomain.objects.bulk_create(
+        [CycleDomain(cycle=cycle, domain_id=pk, enqueued_at=old) for pk in ids]
+    )
+    with store._lease(cycle.pk, ids, every=0.05):
+        started = set(CycleDomain.objects.values_list("enqueued_at", flat=True))
+        assert min(started) > old
+        time.sleep(0.5)
+        renewed = set(CycleDomain.objects.values_list("enqueued_at", flat=True))
+        assert min(renewed) > max(started)
+    after = set(CycleDomain.objects.values_list("enqueued_at", flat=True))
+    time.sleep(0.2)
+    # Stopped with the batch.
+    assert set(CycleDomain.objects.values_list("enqueued_at", flat=True)) == after
 
 
 class TestReprobe:

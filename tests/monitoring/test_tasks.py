@@ -18,6 +18,19 @@ def test_it_schedules_the_tick_and_the_upkeep() -> None:
         assert entry["task"] in app.tasks
 
 
+def test_it_declares_every_queue_so_a_plain_worker_consumes_them_all() -> None:
+    assert {queue.name for queue in app.conf.task_queues} == {"default", "probe"}
+
+
+def test_it_ticks_every_minute_within_the_redis_visibility_timeout(settings) -> None:
+    assert app.conf.beat_schedule["monitoring-cycle-tick"]["schedule"].total_seconds() == 60
+    # Redis gives an unacknowledged task to another worker only after the longest task's
+    # time limit, so a slow task is not run twice.
+    if str(app.conf.broker_url).startswith("redis"):
+        visibility = app.conf.broker_transport_options["visibility_timeout"]
+        assert visibility > app.conf.task_time_limit > tasks.probe_batch.time_limit
+
+
 def test_it_routes_probing_to_the_probe_queue_and_the_rest_to_default() -> None:
     router = app.amqp.router
     assert router.route({}, "monitoring.tasks.probe_batch")["queue"].name == "probe"
@@ -28,6 +41,9 @@ def test_it_routes_probing_to_the_probe_queue_and_the_rest_to_default() -> None:
 def test_it_owns_limits_and_late_acks() -> None:
     probe = app.tasks["monitoring.tasks.probe_batch"]
     assert probe.acks_late is True
+    # A batch whose pool process dies goes back to the broker rather than being dropped.
+    assert probe.reject_on_worker_lost is True
+    assert app.conf.task_reject_on_worker_lost is True
     assert probe.soft_time_limit < probe.time_limit
     # The probe's own deadline comes first, so a slow batch is stored, not killed.
     assert probe.soft_time_limit > tasks.PROBE_BATCH_DEADLINE
@@ -52,7 +68,7 @@ def test_it_runs_a_batch(sent_batches, monkeypatch) -> None:
 @pytest.mark.django_db
 def test_it_ticks_and_keeps_up(sent_batches) -> None:
     organization("A", "a.example")
-    report = tasks.cycle_tick.apply(kwargs={"stalled_after_seconds": 60}).get()
+    report = tasks.cycle_tick.apply(kwargs={"stale_after_seconds": 60}).get()
     assert report["added"] == report["enqueued"] == 1
     assert tasks.daily_upkeep.apply().get() == {
         "observations_pruned": 0,

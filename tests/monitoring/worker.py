@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -46,8 +47,14 @@ def lab_env(lab: Any, **extra: str) -> dict[str, str]:
     }
 
 
+def worker_name() -> str:
+    """The node name test workers take (one per test process)."""
+    return f"pipeline-{os.getpid()}@{socket.gethostname()}"
+
+
 class Worker:
-    """`celery worker` in its own process group, consuming the probe and default queues."""
+    """`celery worker` in its own process group, started as an operator would: no -Q, so it
+    consumes every queue the app declares (pass `queues` to split them as compose may)."""
 
     def __init__(
         self,
@@ -55,6 +62,7 @@ class Worker:
         log_path: Path,
         concurrency: int = 2,
         app: str = "secmail",
+        queues: str | None = None,
     ) -> None:
         self.env = {**os.environ, **env}
         self.env["PYTHONPATH"] = os.pathsep.join(
@@ -63,6 +71,7 @@ class Worker:
         self.log_path = log_path
         self.concurrency = concurrency
         self.app = app
+        self.queues = queues
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60) -> Worker:
@@ -76,14 +85,13 @@ class Worker:
                 "-A",
                 self.app,
                 "worker",
-                "-Q",
-                "probe,default",
+                *(["-Q", self.queues] if self.queues else []),
                 "-P",
                 "prefork",
                 "-c",
                 str(self.concurrency),
                 "-n",
-                f"pipeline-{os.getpid()}@%h",
+                worker_name(),
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",

@@ -11,6 +11,10 @@ from monitoring import cycles, selectors
 from monitoring.models import ProbeCycle
 from partners.models import Organization
 
+# How long --wait keeps asking for a worker on the probe queue before it gives up, and how often.
+NO_WORKER_GRACE = 60.0
+NO_WORKER_ASK_EVERY = 10.0
+
 
 class Command(BaseCommand):
     help = "Enqueue a probe cycle over every monitored domain (or one organization's)."
@@ -52,10 +56,20 @@ class Command(BaseCommand):
         started = time.monotonic()
         tty = sys.stdout.isatty()
         last = None
+        consumer_seen = warned = False
+        asked_at: float | None = None
         while True:
             progress = selectors.cycle_progress(cycle_id=cycle_id)
             if progress is None:
                 raise CommandError(f"cycle {cycle_id} disappeared")
+            if (
+                not consumer_seen
+                and not progress.finished
+                and (asked_at is None or time.monotonic() - asked_at >= NO_WORKER_ASK_EVERY)
+            ):
+                asked_at = time.monotonic()
+                consumer_seen = self._check_consumers(cycle_id, started, warned=warned)
+                warned = True
             shown = (progress.done, progress.total)
             if shown != last or progress.finished:
                 line = f"{_bar(progress.percent)} {progress.done}/{progress.total}"
@@ -84,6 +98,26 @@ class Command(BaseCommand):
             f"cycle {cycle_id} finished: {progress.done} domain(s) in {elapsed:.1f} s"
             + (f" ({counts})" if counts else "")
         )
+
+    def _check_consumers(self, cycle_id: int, started: float, *, warned: bool) -> bool:
+        """True once a worker consumes the probe queue; gives up after NO_WORKER_GRACE without."""
+        consumers = cycles.probe_consumers()
+        if consumers is None or consumers:
+            # Found one, or cannot tell (the broker refuses broadcasts): progress will show.
+            return True
+        queue = cycles.probe_queue()
+        if time.monotonic() - started >= NO_WORKER_GRACE:
+            raise CommandError(
+                f"no worker consumes the `{queue}` queue after {NO_WORKER_GRACE:.0f} s; cycle "
+                f"{cycle_id} stays enqueued. Start one: `celery -A secmail worker` (or add "
+                f"`{queue}` to its -Q list)."
+            )
+        if not warned:
+            self.stderr.write(
+                f"no worker consumes the `{queue}` queue yet: nothing will be probed until one "
+                f"does (`celery -A secmail worker`); waiting up to {NO_WORKER_GRACE:.0f} s."
+            )
+        return False
 
 
 def _bar(percent: int, width: int = 30) -> str:
