@@ -1,4 +1,4 @@
-"""`make run`: migrate, load the demo on first run, then run web, worker and beat together.
+"""`make run`: migrate, load the demo on first run, then run web, worker, beat and receiver.
 
 A tiny supervisor: each child runs in its own process group with its output prefixed; Ctrl-C or
 SIGTERM (or any child dying) stops all of them, and it exits only once every child has ended.
@@ -70,6 +70,7 @@ def main() -> int:
         signal.signal(signum, _stop_on_signal)
 
     lab = _start_demo_lab()
+    _receiver_env()
     try:
         return _serve(port, lab is not None)
     finally:
@@ -99,6 +100,60 @@ def _start_demo_lab() -> LabHandle | None:
     return lab
 
 
+def _receiver_env() -> None:
+    """Point secmail's own receiving SMTP service at loopback with a certificate made here,
+    unless the environment configures it: members of the demo can send it test messages."""
+    if os.environ.get("SECMAIL_RECEIVER_DOMAIN"):
+        return
+    folder = ROOT / "var" / "receiver"
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    if not cert.exists() or not key.exists():
+        _make_certificate(cert, key, "mx.receiver.demo.lab.test")
+    os.environ.update(
+        {
+            "SECMAIL_RECEIVER_DOMAIN": "receiver.demo.lab.test",
+            "SECMAIL_RECEIVER_LISTEN": os.environ.get("SECMAIL_RECEIVER_LISTEN", "127.0.0.1:2525"),
+            "SECMAIL_RECEIVER_TLS_CERT": str(cert),
+            "SECMAIL_RECEIVER_TLS_KEY": str(key),
+        }
+    )
+
+
+def _make_certificate(cert: Path, key: Path, name: str) -> None:
+    """A self-signed certificate for the demo receiver (senders do not verify receivers)."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    private = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(private.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=825))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .sign(private, hashes.SHA256())
+    )
+    cert.parent.mkdir(parents=True, exist_ok=True)
+    key.write_bytes(
+        private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    key.chmod(0o600)
+    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+
+
 def _serve(port: str, demo_lab: bool) -> int:
     _manage("migrate", "--no-input")
     _manage("seed_demo", "--first-run")
@@ -124,6 +179,7 @@ def _serve(port: str, demo_lab: bool) -> int:
             "INFO",
         ],
         "beat": [python, "-m", "celery", "-A", "secmail", "beat", "--loglevel", "INFO"],
+        "smtp": [python, "manage.py", "receive_mail"],
     }
     children: dict[str, subprocess.Popen[bytes]] = {}
     status = 0
@@ -153,7 +209,7 @@ def _serve(port: str, demo_lab: bool) -> int:
                     raise KeyboardInterrupt
             time.sleep(0.5)
     except KeyboardInterrupt:
-        print("\ndevserver: stopping web, worker and beat ...", flush=True)
+        print("\ndevserver: stopping web, worker, beat and receiver ...", flush=True)
     finally:
         _stop(children)
         print("devserver: everything stopped.", flush=True)
@@ -167,7 +223,11 @@ def _print_welcome(port: str) -> None:
     django.setup()
     from secmail.demo.demo import demo_logins
 
-    lines = [f"secmail is starting on http://127.0.0.1:{port}/  (Ctrl-C stops everything)"]
+    lines = [
+        f"secmail is starting on http://127.0.0.1:{port}/  (Ctrl-C stops everything)",
+        "its receiver for outbound test messages and TLS reports listens on "
+        + os.environ.get("SECMAIL_RECEIVER_LISTEN", ""),
+    ]
     logins = demo_logins()
     if logins:
         lines.append("DEMO DATA logins (email / password):")

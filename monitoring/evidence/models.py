@@ -132,3 +132,28 @@ class TlsReportFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.result_type} × {self.count}"
+
+
+class OutboundCoverage(models.Model):
+    """How many active organizations sent how, once a day: the overview's outbound trend."""
+
+    day = models.DateField(unique=True)
+    tls = models.PositiveIntegerField(default=0)
+    legacy_tls = models.PositiveIntegerField(default=0)
+    plaintext = models.PositiveIntegerField(default=0)
+    unknown = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.tls} tls, {self.plaintext} plaintext, {self.unknown} unknown"
+
+    @property
+    def total(self) -> int:
+        return self.tls + self.legacy_tls + self.plaintext + self.unknown
+
+    @property
+    def observed_percent(self) -> float:
+        """Share of organizations whose sending was observed at all."""
+        return 100 * (self.total - self.unknown) / self.total if self.total else 0.0

@@ -7,11 +7,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from monitoring.evidence.models import ReceivedMessage, TlsReportFailure, TlsReportPolicy
-from monitoring.evidence.outbound import OUTBOUND_WINDOW, Gateway, outbound_verdict
+from monitoring.evidence.models import (
+    OutboundCoverage,
+    ReceivedMessage,
+    TlsReportFailure,
+    TlsReportPolicy,
+)
+from monitoring.evidence.outbound import (
+    LEGACY_TLS,
+    OUTBOUND_WINDOW,
+    PLAINTEXT,
+    TLS,
+    UNKNOWN,
+    Gateway,
+    outbound_verdict,
+)
 from partners.models import Organization
 
 
@@ -192,3 +205,92 @@ def tlsrpt_by_domain(
     for domain, aggregate in domains.items():
         aggregate.reporters = sorted(reporters[domain])
     return [domains[name] for name in sorted(domains)]
+
+
+# -- outbound coverage for the staff overview --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """Active organizations by observed outbound."""
+
+    tls: int = 0
+    legacy_tls: int = 0
+    plaintext: int = 0
+    unknown: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.tls + self.legacy_tls + self.plaintext + self.unknown
+
+    @property
+    def observed_percent(self) -> float:
+        return 100 * (self.total - self.unknown) / self.total if self.total else 0.0
+
+
+def outbound_coverage() -> Coverage:
+    """Active organizations per stored outbound verdict, in one query."""
+    counts: dict[str, int] = defaultdict(int)
+    for outbound, n in (
+        Organization.objects.filter(active=True)
+        .values("status__outbound")
+        .annotate(n=Count("pk"))
+        .values_list("status__outbound", "n")
+        .order_by()
+    ):
+        counts[outbound or UNKNOWN] += n
+    return Coverage(counts[TLS], counts[LEGACY_TLS], counts[PLAINTEXT], counts[UNKNOWN])
+
+
+def outbound_coverage_trend(*, points: int = 60) -> list[OutboundCoverage]:
+    """The daily snapshots of outbound coverage, oldest first (one query)."""
+    return list(reversed(OutboundCoverage.objects.order_by("-day")[:points]))
+
+
+# -- new TLS report failures for digests ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedFailure:
+    domain: str
+    reporter: str
+    result_type: str
+    count: int
+    received_at: datetime
+
+
+def reported_failures(
+    *, organization_ids: Iterable[int], since: datetime
+) -> dict[int, list[ReportedFailure]]:
+    """Failures senders reported in TLS reports received after `since`, per organization,
+    largest first (one query). Within a report the largest count per type and domain counts,
+    since a domain's sts and tlsa entries describe the same sessions."""
+    found: dict[tuple[int, str, int, str], ReportedFailure] = {}
+    organization_of: dict[tuple[int, str, int, str], int] = {}
+    for org_id, domain, report_id, reporter, received_at, result_type, count in (
+        TlsReportFailure.objects.filter(
+            policy__domain__organization_id__in=list(organization_ids),
+            policy__report__received_at__gt=since,
+        )
+        .values_list(
+            "policy__domain__organization_id",
+            "policy__domain__name",
+            "policy__report_id",
+            "policy__report__organization_name",
+            "policy__report__received_at",
+            "result_type",
+            "count",
+        )
+        .iterator(chunk_size=2000)
+    ):
+        key = (report_id, domain, org_id, result_type)
+        previous = found.get(key)
+        if previous is None or previous.count < count:
+            found[key] = ReportedFailure(domain, reporter, result_type, count, received_at)
+            organization_of[key] = org_id
+    by_organization: dict[int, list[ReportedFailure]] = defaultdict(list)
+    for key, failure in found.items():
+        by_organization[organization_of[key]].append(failure)
+    for failures in by_organization.values():
+        failures.sort(key=lambda failure: (-failure.count, failure.domain, failure.result_type))
+    return dict(by_organization)

@@ -27,13 +27,14 @@ from monitoring.evidence.auth import (
 )
 from monitoring.evidence.models import (
     OutboundAddress,
+    OutboundCoverage,
     ReceivedMessage,
     TlsReport,
     TlsReportFailure,
     TlsReportPolicy,
 )
 from monitoring.evidence.outbound import UNKNOWN
-from monitoring.evidence.selectors import UNKNOWN_SUMMARY, outbound_summaries
+from monitoring.evidence.selectors import UNKNOWN_SUMMARY, outbound_coverage, outbound_summaries
 from monitoring.models import OrganizationStatus
 from partners.domains import InvalidDomain, normalize_domain
 from partners.models import MailDomain, Organization
@@ -393,3 +394,18 @@ def tlsrpt_post_allowed(*, client: str, now: float | None = None) -> bool:
         cache.set(key, 1, timeout=3600)
         count = 1
     return count <= settings.SECMAIL_TLSRPT_POSTS_PER_HOUR
+
+
+def outbound_coverage_record(*, now: datetime | None = None) -> OutboundCoverage:
+    """Today's snapshot of outbound coverage (kept once per day; a later call updates it)."""
+    coverage = outbound_coverage()
+    snapshot, _ = OutboundCoverage.objects.update_or_create(
+        day=timezone.localdate(now or timezone.now()),
+        defaults={
+            "tls": coverage.tls,
+            "legacy_tls": coverage.legacy_tls,
+            "plaintext": coverage.plaintext,
+            "unknown": coverage.unknown,
+        },
+    )
+    return snapshot

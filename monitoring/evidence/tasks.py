@@ -19,5 +19,8 @@ from monitoring.evidence import services
     max_retries=5,
 )
 def outbound_refresh() -> int:
-    """Daily from beat: gateways leave the 30-day window without a new message arriving."""
-    return services.outbound_refresh()
+    """Daily from beat: gateways leave the 30-day window without a new message arriving; then
+    the day's coverage snapshot for the overview's trend."""
+    changed = services.outbound_refresh()
+    services.outbound_coverage_record()
+    return changed

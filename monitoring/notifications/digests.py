@@ -14,7 +14,13 @@ from django.utils import timezone, translation
 from django.utils.functional import Promise
 
 from monitoring import levels, selectors
-from monitoring.dashboard.advice import EXPIRING_DAYS, Advice, advice_for_domain
+from monitoring.dashboard.advice import (
+    EXPIRING_DAYS,
+    Advice,
+    advice_for_domain,
+    outbound_advice,
+)
+from monitoring.evidence.selectors import ReportedFailure, reported_failures
 from monitoring.explanations.models import Explanation
 from monitoring.explanations.selectors import current_explanations, due_soon
 from monitoring.models import (
@@ -105,6 +111,11 @@ class Digest:
     partners: tuple[PartnerChange, ...]
     # The organization's explanation when its target date is within a week (a reminder).
     explanation_due: Explanation | None = None
+    # How its gateways send, when that needs saying: plain text or old TLS (a problem), or
+    # never observed (a reminder to send a test message).
+    outbound: Advice | None = None
+    # Failures senders reported in SMTP TLS reports received since the previous digest.
+    reported_failures: tuple[ReportedFailure, ...] = ()
 
     @property
     def level_label(self) -> Promise:
@@ -116,8 +127,17 @@ class Digest:
         problems = any(
             advice.severity != "info" for domain in self.domains for advice in domain.advice
         )
-        return problems or bool(
-            self.expiring or self.changes or self.partners or self.explanation_due
+        outbound_problem = self.outbound is not None and self.outbound.severity == "problem"
+        return (
+            problems
+            or outbound_problem
+            or bool(
+                self.expiring
+                or self.changes
+                or self.partners
+                or self.explanation_due
+                or self.reported_failures
+            )
         )
 
 
@@ -181,7 +201,12 @@ def _build_chunk(contacts: Sequence[Contact], now: datetime) -> Iterator[tuple[C
     oldest = min(since.values())
     stated = current_explanations(organization_ids=org_ids)
     today = timezone.localdate(now)
-    org_levels = dict(OrganizationStatus.objects.filter(pk__in=org_ids).values_list("pk", "level"))
+    org_levels, org_outbound = {}, {}
+    for pk, level, outbound in OrganizationStatus.objects.filter(pk__in=org_ids).values_list(
+        "pk", "level", "outbound"
+    ):
+        org_levels[pk], org_outbound[pk] = level, outbound
+    failures_of = reported_failures(organization_ids=org_ids, since=oldest)
     statuses = list(
         DomainStatus.objects.filter(
             domain__organization_id__in=org_ids, domain__active=True, checked_at__isnull=False
@@ -235,6 +260,7 @@ def _build_chunk(contacts: Sequence[Contact], now: datetime) -> Iterator[tuple[C
     # Advice is worded in the contact's language and the same for every contact of an
     # organization: computed once per (organization, language).
     problems: dict[tuple[int, str], tuple[DomainProblems, ...]] = {}
+    outbound_advice_of: dict[tuple[int, str], Advice | None] = {}
     expiring: dict[int, tuple[ExpiringCertificate, ...]] = {}
     for contact in contacts:
         org_id = contact.organization_id
@@ -251,6 +277,12 @@ def _build_chunk(contacts: Sequence[Contact], now: datetime) -> Iterator[tuple[C
                             DomainProblems(status.domain.name, status.level, tuple(advice))
                         )
                 problems[key] = tuple(found)
+                outbound = org_outbound.get(org_id, levels.OUTBOUND_UNKNOWN)
+                outbound_advice_of[key] = (
+                    None
+                    if outbound == levels.OUTBOUND_TLS
+                    else outbound_advice(contact.organization.name, outbound)
+                )
         if org_id not in expiring:
             expiring[org_id] = tuple(
                 item
@@ -290,6 +322,12 @@ def _build_chunk(contacts: Sequence[Contact], now: datetime) -> Iterator[tuple[C
                     stated[org_id].explanation
                     if org_id in stated and due_soon(stated[org_id], today=today)
                     else None
+                ),
+                outbound=outbound_advice_of[key],
+                reported_failures=tuple(
+                    failure
+                    for failure in failures_of.get(org_id, [])
+                    if failure.received_at > cutoff
                 ),
             ),
         )

@@ -84,5 +84,24 @@ def test_it_reads_the_overview_in_a_fixed_number_of_queries(
     client, world, django_assert_max_num_queries
 ) -> None:
     client.force_login(world.personas.staff)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(11):
         assert client.get("/").status_code == 200
+
+
+def test_it_shows_outbound_coverage_and_its_trend(client, world) -> None:
+    from datetime import date
+
+    from monitoring.evidence.models import OutboundCoverage
+    from monitoring.models import OrganizationStatus
+
+    OrganizationStatus.objects.filter(pk=world.alpha.pk).update(outbound="tls")
+    OrganizationStatus.objects.filter(pk=world.delta.pk).update(outbound="plaintext")
+    OutboundCoverage.objects.create(day=date(2026, 10, 1), tls=0, plaintext=0, unknown=3)
+    OutboundCoverage.objects.create(day=date(2026, 11, 1), tls=1, plaintext=1, unknown=1)
+    client.force_login(world.personas.staff)
+    response = client.get("/")
+    coverage = response.context["outbound"]
+    assert (coverage.tls, coverage.plaintext, coverage.unknown) == (1, 1, 1)
+    page = response.content.decode()
+    assert "Sending observed for 67% of organizations." in page
+    assert "Trend: 0% on 2026-10-01, 67% now." in page

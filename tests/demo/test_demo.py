@@ -52,3 +52,31 @@ def test_it_uses_only_domains_the_demo_lab_serves():
     served = {f"{name}.demo.lab.test" for name in DEMO_DOMAINS}
     demo_domains = {domain for *_, domains in ORGANIZATIONS for domain in domains}
     assert demo_domains == served
+
+
+def test_it_shows_observed_outbound_for_some_and_assumed_pairs_for_others(settings) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from monitoring.evidence.selectors import tlsrpt_by_domain
+    from monitoring.models import OrganizationStatus
+    from monitoring.selectors import pair_rows
+
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())  # again: nothing recorded twice
+    outbound = dict(OrganizationStatus.objects.values_list("organization__name", "outbound"))
+    assert outbound["Maple Mutual Insurance"] == "tls"
+    assert outbound["Courtage Saint-Laurent"] == "plaintext"
+    assert outbound["Red River Brokerage"] == "legacy-tls"
+    assert outbound["Chinook Insurance Brokers"] == "unknown"  # a stranger's message
+    pairs = {(row.a, row.b): row.verdict for row in pair_rows()}
+    assert any(verdict.assumed for verdict in pairs.values())
+    assert not all(verdict.assumed for verdict in pairs.values())
+    [reported] = tlsrpt_by_domain(days=30)
+    assert (reported.domain, reported.successful, reported.failed) == (
+        "maplemutual.demo.lab.test",
+        2310,
+        12,
+    )

@@ -175,7 +175,7 @@ def test_it_reads_a_constant_number_of_queries_per_round(
         contact(org, f"it@org{i}.example", language="fr-ca" if i % 2 else "en")
         contact(org, f"sec@org{i}.example")
     contacts = list(Contact.objects.select_related("organization"))
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         built = list(digests.digests_build(contacts=contacts, now=timezone.now()))
     assert len(built) == 80
 
@@ -202,3 +202,48 @@ def test_it_reminds_the_organization_a_week_before_its_explanation_date(alpha) -
     assert digest.explanation_due.text == "Hosted mail next week"
     body = digests.digest_render(digest)
     assert "Hosted mail next week" in str(body)
+
+
+def test_it_tells_how_the_organization_sends_and_what_senders_reported(alpha) -> None:
+    import json
+
+    from monitoring.evidence.services import tlsrpt_ingest
+    from monitoring.models import OrganizationStatus
+
+    found = contact(alpha, "it@alpha.example")
+    OrganizationStatus.objects.filter(pk=alpha.pk).update(outbound="plaintext")
+    day = (timezone.now() - timedelta(days=1)).strftime("%Y-%m-%dT00:00:00Z")
+    report = {
+        "organization-name": "Big Mail Co",
+        "date-range": {"start-datetime": day, "end-datetime": day.replace("T00", "T23")},
+        "contact-info": "tlsrpt@bigmail.example",
+        "report-id": "r1",
+        "policies": [
+            {
+                "policy": {"policy-type": "no-policy-found", "policy-domain": "alpha.example"},
+                "summary": {
+                    "total-successful-session-count": 90,
+                    "total-failure-session-count": 7,
+                },
+                "failure-details": [
+                    {"result-type": "certificate-expired", "failed-session-count": 7}
+                ],
+            }
+        ],
+    }
+    tlsrpt_ingest(chunks=[json.dumps(report).encode()], kind="json", channel="file")
+    [(_contact, digest)] = list(digests.digests_build(contacts=[found], now=timezone.now()))
+    assert digest.has_news
+    assert digest.outbound.code == "outbound-plaintext"
+    [failure] = digest.reported_failures
+    assert (failure.domain, failure.reporter, failure.count) == ("alpha.example", "Big Mail Co", 7)
+    text = digests.digest_render(digest).text
+    assert "sent mail in plain text" in text
+    assert "Big Mail Co reported 7 failed sessions (certificate-expired)" in text
+
+
+def test_it_reminds_an_organization_never_seen_sending(alpha) -> None:
+    found = contact(alpha, "it@alpha.example", always=True)
+    [(_contact, digest)] = list(digests.digests_build(contacts=[found], now=timezone.now()))
+    assert digest.outbound.code == "outbound-unknown"
+    assert "outbound test address" in digests.digest_render(digest).text

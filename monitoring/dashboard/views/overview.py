@@ -13,6 +13,7 @@ from django.views.decorators.http import require_safe
 from monitoring import selectors
 from monitoring.dashboard import selectors as reads
 from monitoring.dashboard.views.common import LEVEL_KEYS, csv_response
+from monitoring.evidence.selectors import outbound_coverage, outbound_coverage_trend
 from monitoring.explanations import selectors as explanations
 from partners.models import Kind
 from partners.views import staff_required
@@ -39,8 +40,12 @@ def home(request: HttpRequest) -> HttpResponse:
         ),
     )
     today = timezone.localdate()
+    trend = outbound_coverage_trend()
     context = {
         "overview": overview,
+        "outbound": outbound_coverage(),
+        "outbound_first": trend[0] if len(trend) > 1 else None,
+        "outbound_last": trend[-1] if len(trend) > 1 else None,
         "kinds": kinds,
         "explanations": stated,
         "overdue": [

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from partners.models import Organization
 from secmail.demo.demo import demo_loaded, demo_logins, load_demo
+from secmail.demo.evidence import load_demo_evidence
 
 
 class Command(BaseCommand):
@@ -32,6 +33,7 @@ class Command(BaseCommand):
             self.stdout.write(f"seed_demo: {state} is already loaded; nothing to do.")
             return
         result = load_demo()
+        load_demo_evidence()
         self.stdout.write(
             self.style.SUCCESS(
                 f"DEMO DATA loaded: {result.organizations_created} fictional organizations "
