@@ -104,3 +104,12 @@ def can_reprobe(*, user: User, organization: Organization) -> bool:
     return Membership.objects.filter(
         user=user, organization=organization, role=Membership.Role.ADMIN
     ).exists()
+
+
+def is_organization_admin(user: User) -> bool:
+    """Whether the user administers at least one organization (staff count as admins)."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    return Membership.objects.filter(user=user, role=Membership.Role.ADMIN).exists()

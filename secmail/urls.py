@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("monitoring.headers.urls")),
     path("", include("monitoring.notifications.urls")),
     path("", include("partners.urls")),
+    path("", include("secmail.security.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -1,0 +1,43 @@
+"""Sends staff and organization admins through their second factor before any other page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from partners import access
+
+# Reachable before the second factor: the second-factor pages themselves, logging out, the
+# language switch, static files and what needs no login at all.
+_OPEN_PREFIXES = ("/account/second-factor/", "/i18n/", "/static/", "/email/", "/healthz")
+
+
+def needs_second_factor(user: object) -> bool:
+    """Staff always (unless the demo runs with DEBUG); organization admins unless relaxed."""
+    if not settings.SECMAIL_SECOND_FACTOR or not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_staff:  # type: ignore[attr-defined]
+        return True
+    return settings.SECMAIL_SECOND_FACTOR_ORG_ADMINS and access.is_organization_admin(user)  # type: ignore[arg-type]
+
+
+class SecondFactorMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path_info
+        if (
+            not path.startswith(_OPEN_PREFIXES)
+            and path != reverse("logout")
+            and not request.user.is_verified()  # type: ignore[union-attr]
+            and needs_second_factor(request.user)
+        ):
+            target = reverse("second-factor")
+            return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)

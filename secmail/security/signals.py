@@ -1,0 +1,1 @@
+"""Audit receivers: login success and failure (filled in with the audit trail)."""
