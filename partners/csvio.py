@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -27,6 +28,11 @@ COLUMNS = ("organization", "kind", "province", "domains", "contacts", "partners"
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
 _CONTACT = re.compile(r"^(?P<name>[^<>]*?)\s*<(?P<email>[^<>]*)>$")
 _BATCH = 1000
+# A spreadsheet reads a cell starting with one of these as a formula (tab and CR too, since some
+# strip them first). Such a cell is written with a leading "'", which spreadsheets take as "this
+# is text" and hide; apostrophes already in front count, so that import can undo it exactly.
+_FORMULA = re.compile(r"^'*[=+\-@\t\r]")
+_NEUTRALISED = re.compile(r"^'+[=+\-@\t\r]")
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,22 @@ class _Registry:
             contacts={(c.organization_id, c.email.lower()): c for c in Contact.objects.all()},
             pairs=set(Partnership.objects.values_list("org_a_id", "org_b_id")),
         )
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
+    if isinstance(value, str) and _FORMULA.match(value):
+        return "'" + value
+    return value
+
+
+def spreadsheet_row(row: Iterable[object]) -> list[object]:
+    return [spreadsheet_cell(value) for value in row]
+
+
+def from_spreadsheet_cell(cell: str) -> str:
+    """Undo spreadsheet_cell, so that an exported file imports back unchanged."""
+    return cell[1:] if _NEUTRALISED.match(cell) else cell
 
 
 def import_partners(fileobj: IO[Any], *, dry_run: bool = False) -> ImportReport:
@@ -181,6 +203,7 @@ def _parse(text: str, report: ImportReport) -> tuple[list[_Row], set[str]]:
             report.error(start, f"unreadable CSV: {exc}")
             break
         line = start
+        cells = [from_spreadsheet_cell(cell) for cell in cells]
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) != len(COLUMNS):
@@ -406,14 +429,16 @@ def export_partners(fileobj: IO[str]) -> int:
     count = 0
     for org in Organization.objects.order_by("name", "slug"):
         writer.writerow(
-            [
-                org.name,
-                org.kind,
-                org.province,
-                ";".join(domains_of.get(org.pk, [])),
-                ";".join(contacts_of.get(org.pk, [])),
-                ";".join(sorted(partners_of.get(org.pk, []), key=str.lower)),
-            ]
+            spreadsheet_row(
+                [
+                    org.name,
+                    org.kind,
+                    org.province,
+                    ";".join(domains_of.get(org.pk, [])),
+                    ";".join(contacts_of.get(org.pk, [])),
+                    ";".join(sorted(partners_of.get(org.pk, []), key=str.lower)),
+                ]
+            )
         )
         count += 1
     return count
