@@ -29,7 +29,7 @@ def test_it_caps_the_input_at_256_kib(client, personas) -> None:
     padding = "X-Padding: " + "x" * (256 * 1024) + "\n"
     response = client.post("/headers/", {"headers": SAMPLE + padding})
     assert response.status_code == 200
-    assert b"table class=\"hops" not in response.content
+    assert b'table class="hops' not in response.content
     assert "x" * 100_000 not in response.content.decode()
     accepted = client.post("/headers/", {"headers": SAMPLE})
     assert b"mx.sender.example" in accepted.content
