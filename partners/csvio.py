@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -28,6 +28,9 @@ COLUMNS = ("organization", "kind", "province", "domains", "contacts", "partners"
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
 _CONTACT = re.compile(r"^(?P<name>[^<>]*?)\s*<(?P<email>[^<>]*)>$")
 _BATCH = 1000
+_IMPORT_LOCK = 0x5EC0_1A11  # the advisory lock key of registry imports (any constant will do)
+# RFC 5321 limits a path to 256 octets, so an address to 254; the database column holds no more.
+MAX_EMAIL_LENGTH = 254
 # A spreadsheet reads a cell starting with one of these as a formula (tab and CR too, since some
 # strip them first). Such a cell is written with a leading "'", which spreadsheets take as "this
 # is text" and hide; apostrophes already in front count, so that import can undo it exactly.
@@ -130,14 +133,32 @@ def import_partners(fileobj: IO[Any], *, dry_run: bool = False) -> ImportReport:
     if text is None:
         return report
     rows, named = _parse(text, report)
-    with transaction.atomic():
-        registry = _Registry.load()
-        _check_references(rows, named, registry, report)
-        if report.errors:
-            report.errors.sort(key=lambda error: error.line)
-            return report
-        _apply(rows, registry, report, write=not dry_run)
+    try:
+        with transaction.atomic():
+            _serialize_imports()
+            registry = _Registry.load()
+            _check_references(rows, named, registry, report)
+            if report.errors:
+                report.errors.sort(key=lambda error: error.line)
+                return report
+            _apply(rows, registry, report, write=not dry_run)
+    except IntegrityError:
+        # Only a writer outside imports (the admin, a form) can still race us here.
+        report = ImportReport(dry_run=dry_run)
+        report.error(0, "the registry changed while importing; nothing was imported, try again")
     return report
+
+
+def _serialize_imports() -> None:
+    """Let one import at a time read and write the registry, until its transaction ends.
+
+    Two imports creating the same new organization would otherwise both plan to insert it, and
+    the second would fail on the unique slug. PostgreSQL: a transaction-level advisory lock.
+    SQLite: settings open every transaction IMMEDIATE, which already takes the write lock.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_IMPORT_LOCK])
 
 
 def _read_text(fileobj: IO[Any], report: ImportReport) -> str | None:
@@ -276,6 +297,11 @@ def _parse_row(line: int, cells: dict[str, str], report: ImportReport) -> _Row |
         contact_name, email = (
             (match["name"].strip(), match["email"].strip()) if match else ("", raw)
         )
+        if len(email) > MAX_EMAIL_LENGTH:
+            report.error(
+                line, f"contact {raw[:60]!r}...: the address is longer than {MAX_EMAIL_LENGTH}"
+            )
+            continue
         try:
             validate_email(email)
         except ValidationError:

@@ -1,4 +1,4 @@
-"""Emails: rendering from templates, the outbox, and exactly-once sending with retries."""
+"""Emails: rendering from templates, the outbox, and sending once as far as SMTP allows, with retries."""
 
 from __future__ import annotations
 

@@ -24,6 +24,12 @@ def _trusted(address: str, networks: tuple[Network, ...]) -> bool:
     return any(ip in network for network in networks)
 
 
+def from_trusted_proxy(request: HttpRequest) -> bool:
+    """Whether the socket peer is a proxy the operator declared."""
+    networks = _networks(tuple(getattr(settings, "SECMAIL_TRUSTED_PROXIES", ())))
+    return bool(networks) and _trusted(request.META.get("REMOTE_ADDR", "") or "", networks)
+
+
 def client_address(request: HttpRequest) -> str:
     """The address of whoever sent the request.
 

@@ -1,4 +1,4 @@
-"""Sends staff and organization admins through their second factor before any other page."""
+"""Request gates: forwarded headers only from declared proxies; the second factor first."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from partners import access
+from secmail.security.client import from_trusted_proxy
 
 # Reachable before the second factor: the second-factor pages themselves, logging out, the
 # language switch, static files and what needs no login at all.
@@ -40,4 +41,22 @@ class SecondFactorMiddleware:
         ):
             target = reverse("second-factor")
             return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)
+
+
+class UntrustedForwardingMiddleware:
+    """Drops X-Forwarded-* headers that did not come from a declared proxy.
+
+    Django's SECURE_PROXY_SSL_HEADER believes X-Forwarded-Proto from anyone; a client that reached
+    gunicorn directly could claim https. With SECMAIL_TRUSTED_PROXIES set, only the declared
+    proxies are heard.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.SECMAIL_TRUSTED_PROXIES and not from_trusted_proxy(request):
+            for key in [key for key in request.META if key.startswith("HTTP_X_FORWARDED_")]:
+                del request.META[key]
         return self.get_response(request)
