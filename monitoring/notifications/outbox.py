@@ -1,4 +1,4 @@
-"""Emails: rendering from templates, the outbox, and sending once as far as SMTP allows, with retries."""
+"""Emails: rendering from templates, the outbox, and sending (once as far as SMTP allows)."""
 
 from __future__ import annotations
 

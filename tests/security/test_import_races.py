@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import threading
 
@@ -39,10 +40,9 @@ def test_it_serializes_two_imports_of_the_same_new_organization(monkeypatch) -> 
 
     def load_then_wait(cls):  # noqa: ANN001, ANN202
         registry = original_load(cls)
-        try:
+        # A broken barrier means the other import is held back: the wanted behaviour.
+        with contextlib.suppress(threading.BrokenBarrierError):
             both_read.wait()
-        except threading.BrokenBarrierError:
-            pass  # the other import is held back: the wanted behaviour
         return registry
 
     monkeypatch.setattr(csvio._Registry, "load", classmethod(load_then_wait))
