@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from auditlog.middleware import AuditlogMiddleware as _AuditlogMiddleware
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -11,7 +12,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from partners import access
-from secmail.security.client import from_trusted_proxy
+from secmail.security.client import client_address, from_trusted_proxy
 
 # Reachable before the second factor: the second-factor pages themselves, logging out, the
 # language switch, static files and what needs no login at all.
@@ -60,3 +61,18 @@ class UntrustedForwardingMiddleware:
             for key in [key for key in request.META if key.startswith("HTTP_X_FORWARDED_")]:
                 del request.META[key]
         return self.get_response(request)
+
+
+class AuditlogMiddleware(_AuditlogMiddleware):
+    """django-auditlog's middleware, taking the client address the way everything else does.
+
+    Its own reads the left-most X-Forwarded-For entry, which any client can write.
+    """
+
+    @staticmethod
+    def _get_remote_addr(request: HttpRequest) -> str | None:
+        return client_address(request) or None
+
+    @staticmethod
+    def _get_remote_port(request: HttpRequest) -> int | None:
+        return None

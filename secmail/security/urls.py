@@ -8,4 +8,6 @@ from secmail.security import views
 
 urlpatterns = [
     path("account/second-factor/", views.second_factor, name="second-factor"),
+    path("audit/", views.audit_trail, name="audit"),
+    path("audit.csv", views.audit_export, name="audit-export"),
 ]

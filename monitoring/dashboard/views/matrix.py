@@ -20,6 +20,7 @@ from partners.access import (
 )
 from partners.models import Organization
 from partners.views import staff_required
+from secmail.security import audit
 
 MATRIX_ROWS_PER_PAGE = 50
 # A large insurer has thousands of partners: a page of them, worst first, reads faster.
@@ -138,4 +139,5 @@ def matrix_export(request: HttpRequest) -> StreamingHttpResponse:
                 level_key(column.level),
             ]
 
+    audit.record(request, "export", detail=request.get_full_path())
     return csv_response("matrix", rows())

@@ -18,6 +18,7 @@ from partners.access import (
     get_visible_organization,
 )
 from partners.models import Membership, Organization
+from secmail.security import audit
 
 
 def _is_member(request: HttpRequest, organization: Organization) -> bool:
@@ -67,6 +68,7 @@ def organization_probe(request: HttpRequest, slug: str) -> HttpResponse:
     context: dict[str, object] = {"organization": organization, "can_reprobe": True}
     try:
         cycle = cycles.organization_reprobe(organization=organization, requested_by=request.user)
+        audit.record(request, "probe-started", detail=organization.slug)
     except cycles.ReprobeTooSoon as exc:
         minutes = max(1, -(-int(exc.retry_after.total_seconds()) // 60))
         context["too_soon"] = minutes

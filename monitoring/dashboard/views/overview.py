@@ -12,6 +12,7 @@ from monitoring.dashboard import selectors as reads
 from monitoring.dashboard.views.common import LEVEL_KEYS, csv_response
 from partners.models import Kind
 from partners.views import staff_required
+from secmail.security import audit
 
 
 @require_safe
@@ -46,4 +47,5 @@ def organizations_export(request: HttpRequest) -> StreamingHttpResponse:
                 row.since.isoformat() if row.since else "",
             ]
 
+    audit.record(request, "export", detail=request.get_full_path())
     return csv_response("organizations", rows())
