@@ -23,5 +23,7 @@ RUN pip install --no-cache-dir --no-deps -e . \
 
 USER secmail
 EXPOSE 8000
+# gunicorn believes X-Forwarded-* only from FORWARDED_ALLOW_IPS (default 127.0.0.1), which
+# docker-compose.yml sets from SECMAIL_TRUSTED_PROXIES; never "*".
 CMD ["gunicorn", "secmail.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", \
-     "--access-logfile", "-", "--forwarded-allow-ips", "*"]
+     "--access-logfile", "-"]

@@ -190,3 +190,12 @@ def can_explain(*, user: User, organization: Organization) -> bool:
 def can_accept_exception(*, user: User) -> bool:
     """Only industry staff record that an organization's shortfall is an accepted exception."""
     return bool(user.is_authenticated and user.is_staff)
+
+
+def administers_any_organization(user: User) -> bool:
+    """Whether the user administers at least one organization (staff count as admins)."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    return Membership.objects.filter(user=user, role=Membership.Role.ADMIN).exists()

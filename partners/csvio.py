@@ -11,12 +11,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from partners.domains import InvalidDomain, normalize_domain
@@ -36,6 +37,14 @@ MAX_IMPORT_BYTES = 10 * 1024 * 1024
 _CONTACT = re.compile(r"^(?P<name>[^<>]*?)\s*<(?P<email>[^<>]*)>$")
 _BATCH = 1000
 ORGANIZATION_NAME_MAX = Organization._meta.get_field("name").max_length
+_IMPORT_LOCK = 0x5EC0_1A11  # the advisory lock key of registry imports (any constant will do)
+# RFC 5321 limits a path to 256 octets, so an address to 254; the database column holds no more.
+MAX_EMAIL_LENGTH = 254
+# A spreadsheet reads a cell starting with one of these as a formula (tab and CR too, since some
+# strip them first). Such a cell is written with a leading "'", which spreadsheets take as "this
+# is text" and hide; apostrophes already in front count, so that import can undo it exactly.
+_FORMULA = re.compile(r"^'*[=+\-@\t\r]")
+_NEUTRALISED = re.compile(r"^'+[=+\-@\t\r]")
 
 
 @dataclass(frozen=True)
@@ -110,6 +119,22 @@ class _Registry:
         )
 
 
+def spreadsheet_cell(value: object) -> object:
+    """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
+    if isinstance(value, str) and _FORMULA.match(value):
+        return "'" + value
+    return value
+
+
+def spreadsheet_row(row: Iterable[object]) -> list[object]:
+    return [spreadsheet_cell(value) for value in row]
+
+
+def from_spreadsheet_cell(cell: str) -> str:
+    """Undo spreadsheet_cell, so that an exported file imports back unchanged."""
+    return cell[1:] if _NEUTRALISED.match(cell) else cell
+
+
 def import_partners(fileobj: IO[Any], *, dry_run: bool = False) -> ImportReport:
     """Validate every row, then write all of them or nothing; the report lists each bad line."""
     report = ImportReport(dry_run=dry_run)
@@ -117,14 +142,32 @@ def import_partners(fileobj: IO[Any], *, dry_run: bool = False) -> ImportReport:
     if text is None:
         return report
     rows, named = _parse(text, report)
-    with transaction.atomic():
-        registry = _Registry.load()
-        _check_references(rows, named, registry, report)
-        if report.errors:
-            report.errors.sort(key=lambda error: error.line)
-            return report
-        _apply(rows, registry, report, write=not dry_run)
+    try:
+        with transaction.atomic():
+            _serialize_imports()
+            registry = _Registry.load()
+            _check_references(rows, named, registry, report)
+            if report.errors:
+                report.errors.sort(key=lambda error: error.line)
+                return report
+            _apply(rows, registry, report, write=not dry_run)
+    except IntegrityError:
+        # Only a writer outside imports (the admin, a form) can still race us here.
+        report = ImportReport(dry_run=dry_run)
+        report.error(0, "the registry changed while importing; nothing was imported, try again")
     return report
+
+
+def _serialize_imports() -> None:
+    """Let one import at a time read and write the registry, until its transaction ends.
+
+    Two imports creating the same new organization would otherwise both plan to insert it, and
+    the second would fail on the unique slug. PostgreSQL: a transaction-level advisory lock.
+    SQLite: settings open every transaction IMMEDIATE, which already takes the write lock.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_IMPORT_LOCK])
 
 
 def _read_text(fileobj: IO[Any], report: ImportReport) -> str | None:
@@ -190,6 +233,7 @@ def _parse(text: str, report: ImportReport) -> tuple[list[_Row], set[str]]:
             report.error(start, f"unreadable CSV: {exc}")
             break
         line = start
+        cells = [from_spreadsheet_cell(cell) for cell in cells]
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) != len(COLUMNS):
@@ -264,6 +308,11 @@ def _parse_row(line: int, cells: dict[str, str], report: ImportReport) -> _Row |
         contact_name, email = (
             (match["name"].strip(), match["email"].strip()) if match else ("", raw)
         )
+        if len(email) > MAX_EMAIL_LENGTH:
+            report.error(
+                line, f"contact {raw[:60]!r}...: the address is longer than {MAX_EMAIL_LENGTH}"
+            )
+            continue
         try:
             validate_email(email)
         except ValidationError:
@@ -425,14 +474,16 @@ def export_partners(fileobj: IO[str]) -> int:
     count = 0
     for org in Organization.objects.order_by("name", "slug"):
         writer.writerow(
-            [
-                org.name,
-                org.kind,
-                org.province,
-                ";".join(domains_of.get(org.pk, [])),
-                ";".join(contacts_of.get(org.pk, [])),
-                ";".join(sorted(partners_of.get(org.pk, []), key=str.lower)),
-            ]
+            spreadsheet_row(
+                [
+                    org.name,
+                    org.kind,
+                    org.province,
+                    ";".join(domains_of.get(org.pk, [])),
+                    ";".join(contacts_of.get(org.pk, [])),
+                    ";".join(sorted(partners_of.get(org.pk, []), key=str.lower)),
+                ]
+            )
         )
         count += 1
     return count

@@ -20,6 +20,7 @@ from partners.access import get_organization_for_user
 from partners.csvio import export_partners, import_partners
 from partners.forms import ContactForm, ImportForm
 from partners.models import Contact, Organization
+from secmail.security import audit
 
 View = Callable[..., HttpResponse]
 
@@ -48,6 +49,11 @@ def registry_import(request: HttpRequest) -> HttpResponse:
             report = import_partners(
                 form.cleaned_data["file"], dry_run=form.cleaned_data["dry_run"]
             )
+            audit.record(
+                request,
+                "import",
+                detail=f"{form.cleaned_data['file'].name}: {report.summary()}",
+            )
     else:
         form = ImportForm()
     template = "partners/import.html"
@@ -63,7 +69,8 @@ def registry_import(request: HttpRequest) -> HttpResponse:
 def registry_export(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="partners-{date.today()}.csv"'
-    export_partners(response)
+    count = export_partners(response)
+    audit.record(request, "export", detail=f"registry: {count} organizations")
     return response
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -62,19 +63,32 @@ INSTALLED_APPS = [
     "monitoring.api",
     "monitoring.explanations",
     "secmail.demo",
+    "secmail.security",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "auditlog",
 ]
 
 MIDDLEWARE = [
+    "secmail.security.middleware.UntrustedForwardingMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "secmail.security.middleware.SecondFactorMiddleware",
+    "secmail.security.middleware.AuditlogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "secmail.urls"
@@ -125,6 +139,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# The throttle's check runs before every password check, whichever form asked (ours, the admin's).
+AUTHENTICATION_BACKENDS = [
+    "secmail.security.throttle.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -265,3 +284,48 @@ SECMAIL_RECEIVER_IDLE_SECONDS = env_seconds("SECMAIL_RECEIVER_IDLE_SECONDS", 120
 SECMAIL_RECEIVER_SESSION_SECONDS = env_seconds("SECMAIL_RECEIVER_SESSION_SECONDS", 600)
 # POST /tlsrpt/ is open to anyone: reports per client address per hour.
 SECMAIL_TLSRPT_POSTS_PER_HOUR = env_int("SECMAIL_TLSRPT_POSTS_PER_HOUR", 60, minimum=1)
+
+# -- The web side's protections (docs/security.md) ----------------------------------------------
+
+# Proxies in front of gunicorn whose X-Forwarded-For is believed: addresses or networks. Empty
+# (the default) means the socket peer is the client, which is right when nothing sits in between.
+SECMAIL_TRUSTED_PROXIES = env_list("SECMAIL_TRUSTED_PROXIES")
+
+# Login throttle (django-axes), on every login form: five failures for one account from one client
+# address pause that pair for a cool-off; other clients of the account and other accounts of the
+# client are untouched, so nobody can lock an account (or everyone) out from elsewhere.
+AXES_FAILURE_LIMIT = env_int("SECMAIL_LOGIN_FAILURES", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("SECMAIL_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "secmail.security.throttle.axes_client_address"
+AXES_USERNAME_CALLABLE = "secmail.security.throttle.axes_username"
+AXES_LOCKOUT_CALLABLE = "secmail.security.throttle.locked_out"
+AXES_VERBOSE = False
+
+# Password reset: emails per address and requests per client address, per hour.
+SECMAIL_RESET_PER_ADDRESS = env_int("SECMAIL_RESET_PER_ADDRESS", 3, minimum=1)
+SECMAIL_RESET_PER_CLIENT = env_int("SECMAIL_RESET_PER_CLIENT", 10, minimum=1)
+# Header analyzer: analyses per user per minute.
+SECMAIL_HEADERS_PER_MINUTE = env_int("SECMAIL_HEADERS_PER_MINUTE", 10, minimum=1)
+
+# Second factor (django-otp): staff always need one unless DEBUG is on (the `make run` demo);
+# organization admins too, unless the operator relaxes it for them.
+SECMAIL_SECOND_FACTOR = not DEBUG
+SECMAIL_SECOND_FACTOR_ORG_ADMINS = env_bool("SECMAIL_SECOND_FACTOR_ORG_ADMINS", True)
+OTP_TOTP_ISSUER = env_str("SECMAIL_OTP_ISSUER", "secmail")
+
+# Content-Security-Policy on every response: our own scripts and styles only, nothing inline.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("monitoring.evidence.urls")),
     path("", include("monitoring.api.urls")),
     path("", include("monitoring.explanations.urls")),
+    path("", include("secmail.security.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

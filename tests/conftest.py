@@ -47,7 +47,10 @@ def _test_settings() -> Any:
     }
     # A real password hash costs ~0.5 s by design; tests create many users.
     hashers = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    with override_settings(STORAGES=storages, PASSWORD_HASHERS=hashers):
+    # The second factor has its own tests (tests/security/); the others log in without one.
+    with override_settings(
+        STORAGES=storages, PASSWORD_HASHERS=hashers, SECMAIL_SECOND_FACTOR=False
+    ):
         yield
 
 

@@ -52,5 +52,17 @@ def test_it_reads_settings_from_an_env_file_that_ships_without_secrets() -> None
         line.split("=", 1) for line in example.splitlines() if line and not line.startswith("#")
     )
     assert values["DEBUG"] == "0"
-    assert values["SECRET_KEY"] == "change-me"
+    # A placeholder that says so (long enough for `check --deploy`, see tests/security).
+    assert values["SECRET_KEY"].startswith("replace-me-")
     assert "POSTGRES_PASSWORD" in values
+
+
+def test_it_publishes_gunicorn_to_the_proxy_only_and_trusts_only_the_proxy() -> None:
+    web = compose()["services"]["web"]
+    assert all(str(port).startswith("127.0.0.1:") for port in web["ports"])
+    assert "proxy" in web["networks"]
+    assert "*" not in " ".join(web["command"])
+    assert "--forwarded-allow-ips" not in web["command"]
+    assert web["environment"]["FORWARDED_ALLOW_IPS"] == "${SECMAIL_TRUSTED_PROXIES:-127.0.0.1}"
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert '"--forwarded-allow-ips", "*"' not in dockerfile

@@ -9,6 +9,7 @@ from monitoring.dashboard.views import accounts, matrix, organizations, overview
 urlpatterns = [
     path("", overview.home, name="home"),
     path("accounts/login/", accounts.login, name="login"),
+    path("accounts/password_reset/", accounts.password_reset, name="password_reset"),
     path("partners/", partners.my_partners, name="my-partners"),
     path("matrix/", matrix.matrix, name="matrix"),
     path("matrix.csv", matrix.matrix_export, name="matrix-export"),

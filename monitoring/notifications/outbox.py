@@ -1,9 +1,10 @@
-"""Emails: rendering from templates, the outbox, and exactly-once sending with retries."""
+"""Emails: rendering from templates, the outbox, and sending (once as far as SMTP allows)."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import logging
 import smtplib
 from collections.abc import Iterable, Mapping
@@ -48,17 +49,34 @@ def site_url(path: str) -> str:
     return f"{settings.SECMAIL_SITE_URL}{path}"
 
 
+def _address_digest(email: str) -> str:
+    # Only a digest: the address itself does not belong in a URL that mail scanners log.
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:24]
+
+
 def unsubscribe_token(contact: Contact) -> str:
-    """A signed token naming the contact; it never expires, as links in old emails must work."""
-    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign(str(contact.pk))
+    """A signed token naming the contact at its current address.
+
+    It never expires, as links in old emails must work, but it is bound to the address: once an
+    admin changes the contact's email, links mailed to the old address stop working, so a
+    former holder of the role cannot unsubscribe the new one.
+    """
+    value = f"{contact.pk}:{_address_digest(contact.email)}"
+    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign(value)
 
 
 def contact_from_token(token: str) -> Contact | None:
     try:
-        pk = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign(token)
+        value = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign(token)
     except signing.BadSignature:
         return None
-    return Contact.objects.filter(pk=int(pk)).select_related("organization").first()
+    pk, _, digest = value.partition(":")
+    if not pk.isdigit() or not digest:
+        return None  # a token from before addresses were bound: it may name someone else now
+    contact = Contact.objects.filter(pk=int(pk)).select_related("organization").first()
+    if contact is None or not hmac.compare_digest(digest, _address_digest(contact.email)):
+        return None
+    return contact
 
 
 def unsubscribe_url(contact: Contact) -> str:

@@ -8,6 +8,7 @@ from datetime import date
 from django.http import HttpRequest, StreamingHttpResponse
 
 from monitoring import levels
+from partners.csvio import spreadsheet_row
 
 LEVEL_KEYS = levels.DISPLAY_ORDER
 
@@ -29,20 +30,11 @@ class _Echo:
         return value
 
 
-def _csv_response(filename: str, rows: object) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in rows),  # type: ignore[attr-defined]
-        content_type="text/csv; charset=utf-8",
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}-{date.today()}.csv"'
-    return response
-
-
 def csv_response(filename: str, rows: object) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse(
-        (writer.writerow(row) for row in rows),  # type: ignore[attr-defined]
+        # Names come from members: none may reach a spreadsheet as a live formula.
+        (writer.writerow(spreadsheet_row(row)) for row in rows),  # type: ignore[attr-defined]
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}-{date.today()}.csv"'

@@ -18,6 +18,7 @@ from monitoring.levels import level_key
 from partners.access import get_pair_for_user
 from partners.models import Organization
 from partners.views import staff_required
+from secmail.security import audit
 
 MATRIX_ROWS_PER_PAGE = 50
 
@@ -171,4 +172,5 @@ def matrix_export(request: HttpRequest) -> StreamingHttpResponse:
                 stated[column.id].as_text() if column.id in stated else "",
             ]
 
+    audit.record(request, "export", detail=request.get_full_path())
     return csv_response("matrix", rows())

@@ -27,6 +27,7 @@ from partners.access import (
     permissions_for,
 )
 from partners.models import Organization
+from secmail.security import audit
 
 
 def _outbound(organization: Organization) -> dict[str, object]:
@@ -103,6 +104,7 @@ def organization_probe(request: HttpRequest, slug: str) -> HttpResponse:
     context: dict[str, object] = {"organization": organization, "can_reprobe": True}
     try:
         cycle = cycles.organization_reprobe(organization=organization, requested_by=request.user)
+        audit.record(request, "probe-started", detail=organization.slug)
     except cycles.ReprobeTooSoon as exc:
         minutes = max(1, -(-int(exc.retry_after.total_seconds()) // 60))
         context["too_soon"] = minutes

@@ -17,6 +17,7 @@ from monitoring.evidence.selectors import outbound_coverage, outbound_coverage_t
 from monitoring.explanations import selectors as explanations
 from partners.models import Kind
 from partners.views import staff_required
+from secmail.security import audit
 
 
 @require_safe
@@ -75,4 +76,5 @@ def organizations_export(request: HttpRequest) -> StreamingHttpResponse:
                 stated[row.organization_id].as_text() if row.organization_id in stated else "",
             ]
 
+    audit.record(request, "export", detail=request.get_full_path())
     return csv_response("organizations", rows())

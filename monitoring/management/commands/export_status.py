@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from django.core.management.base import BaseCommand, CommandParser
 
 from monitoring.selectors import status_export_rows
+from partners.csvio import spreadsheet_row
 
 FIELDS = ["organization", "domain", "level", "warnings", "checked_at", "since"]
 
@@ -41,14 +42,16 @@ class Command(BaseCommand):
         writer.writerow(FIELDS)
         for row in rows:
             writer.writerow(
-                [
-                    row.organization,
-                    row.domain or "",
-                    row.level,
-                    ";".join(row.warnings),
-                    _iso(_utc(row.checked_at)) or "",
-                    _iso(_utc(row.since)) or "",
-                ]
+                spreadsheet_row(
+                    [
+                        row.organization,
+                        row.domain or "",
+                        row.level,
+                        ";".join(row.warnings),
+                        _iso(_utc(row.checked_at)) or "",
+                        _iso(_utc(row.since)) or "",
+                    ]
+                )
             )
 
 

@@ -1,0 +1,1 @@
+"""The web side's protections: client address, throttles, second factor, audit trail."""

@@ -1,0 +1,79 @@
+"""Login throttling (django-axes) and request rate limits on forms that cost us something."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from axes.backends import AxesStandaloneBackend
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from secmail.security.client import client_address
+
+
+class LoginThrottleBackend(AxesStandaloneBackend):
+    """Axes' check in front of every login form.
+
+    Code that authenticates without a request (tests' `client.login`, a shell) is not a login
+    form and has no client to key on, so it passes instead of failing.
+    """
+
+    def authenticate(self, request: HttpRequest | None, *args: Any, **kwargs: Any) -> None:
+        if request is None:
+            return None
+        return super().authenticate(request, *args, **kwargs)
+
+
+def axes_client_address(request: HttpRequest) -> str:
+    """AXES_CLIENT_IP_CALLABLE: the same address every other protection uses."""
+    return client_address(request)
+
+
+def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
+    """AXES_USERNAME_CALLABLE: user names compared case-insensitively, like our logins."""
+    value = (credentials or {}).get("username") or request.POST.get("username", "")
+    return str(value).strip().lower()
+
+
+def locked_out(
+    request: HttpRequest, credentials: dict[str, Any] | None, *args: Any
+) -> HttpResponse:
+    """AXES_LOCKOUT_CALLABLE: the login page again, saying why, with 429."""
+    from django.contrib.auth.forms import AuthenticationForm
+
+    context = {
+        "form": AuthenticationForm(request),
+        "throttled": True,
+        "next": request.POST.get("next", ""),
+    }
+    return render(request, "registration/login.html", context, status=429)
+
+
+# -- rate limits ---------------------------------------------------------------------------------
+
+
+def over_limit(scope: str, key: str, *, limit: int, window: int) -> bool:
+    """Count one request for (scope, key) in a fixed window; true once past `limit`.
+
+    Keys are hashed: an email address or a user name does not belong in a cache key.
+    """
+    digest = hashlib.sha256(key.strip().lower().encode()).hexdigest()
+    cache_key = f"ratelimit:{scope}:{digest}"
+    cache.add(cache_key, 0, window)
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.set(cache_key, 1, window)
+        count = 1
+    return count > limit
+
+
+def too_many(message: str | None = None) -> HttpResponse:
+    return HttpResponse(
+        message or _("Too many requests. Wait a few minutes and try again."),
+        status=429,
+        content_type="text/plain; charset=utf-8",
+    )
