@@ -15,7 +15,7 @@ def compose() -> dict:
 
 def test_it_has_every_service() -> None:
     services = compose()["services"]
-    assert {"postgres", "redis", "web", "worker", "beat", "mailpit"} <= set(services)
+    assert {"postgres", "redis", "web", "worker", "beat", "receiver", "mailpit"} <= set(services)
 
 
 def test_it_runs_web_worker_and_beat_from_one_image() -> None:
@@ -32,6 +32,10 @@ def test_it_gives_each_service_its_job() -> None:
     worker = " ".join(services["worker"]["command"])
     assert "worker" in worker and "probe,default" in worker
     assert "beat" in services["beat"]["command"]
+    receiver = services["receiver"]
+    assert receiver["command"][-1] == "receive_mail"
+    assert "25:25" in receiver["ports"]
+    assert receiver["environment"]["SECMAIL_RECEIVER_LISTEN"] == "0.0.0.0:25"
 
 
 def test_it_checks_health_and_keeps_data_in_named_volumes() -> None:
