@@ -21,6 +21,13 @@ class PartnerDomain:
     domain: str
     level: Level | None
     mx_hosts: tuple[str, ...]
+    # How the partner itself sends (levels.OUTBOUND_*); what you enforce protects only the mail
+    # you send to it, so this is shown beside, never used to choose the policy.
+    outbound: str = levels.OUTBOUND_UNKNOWN
+
+    @property
+    def outbound_label(self) -> str:
+        return str(levels.outbound_label(self.outbound))
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,15 +78,22 @@ def enforcement_plan(*, organization: Organization) -> EnforcementPlan:
         )
         .order_by("organization__name", "name")
         .values_list(
-            "organization__name", "organization__slug", "name", "status__level", "status__mx"
+            "organization__name",
+            "organization__slug",
+            "name",
+            "status__level",
+            "status__mx",
+            "organization__status__outbound",
         )
     )
-    for organization_name, slug, domain, stored, mx in rows:
+    for organization_name, slug, domain, stored, mx, outbound in rows:
         level = levels.as_level(stored)
         if level is Level.NO_MAIL:
             continue  # receives no mail: nothing to enforce
         hosts = tuple(sorted({entry["host"] for entry in mx or []}))
-        partner = PartnerDomain(organization_name, slug, domain, level, hosts)
+        partner = PartnerDomain(
+            organization_name, slug, domain, level, hosts, outbound or levels.OUTBOUND_UNKNOWN
+        )
         if level is Level.VERIFIED:
             verified.append(partner)
         elif level is Level.ENCRYPTED:

@@ -81,9 +81,18 @@ class OrganizationSummary:
     warnings: tuple[str, ...]
     checked_at: datetime | None  # the oldest check over its domains (None: one never checked)
     domains: int
+    outbound: str = levels.OUTBOUND_UNKNOWN  # how it sends, as the receiver observed it
+
+    @property
+    def outbound_label(self) -> str:
+        return str(levels.outbound_label(self.outbound))
+
+    @property
+    def outbound_observed(self) -> bool:
+        return self.outbound != levels.OUTBOUND_UNKNOWN
 
 
-SUMMARY_FIELDS = ("pk", "name", "slug", "kind", "province", "status__level")
+SUMMARY_FIELDS = ("pk", "name", "slug", "kind", "province", "status__level", "status__outbound")
 
 
 def organization_summaries(*, organization_ids: Iterable[int]) -> list[OrganizationSummary]:
@@ -93,7 +102,7 @@ def organization_summaries(*, organization_ids: Iterable[int]) -> list[Organizat
 
 
 def _summaries(
-    rows: Iterable[tuple[int, str, str, str, str, str | None]],
+    rows: Iterable[tuple[int, str, str, str, str, str | None, str | None]],
 ) -> list[OrganizationSummary]:
     """Summaries of organizations read as SUMMARY_FIELDS rows, in one more query."""
     rows = list(rows)
@@ -122,8 +131,9 @@ def _summaries(
             warnings=tuple(sorted(warnings[pk])),
             checked_at=oldest(pk),
             domains=len(checks[pk]),
+            outbound=outbound or levels.OUTBOUND_UNKNOWN,
         )
-        for pk, name, slug, kind, province, level in rows
+        for pk, name, slug, kind, province, level, outbound in rows
     ]
     summaries.sort(key=lambda s: (levels.attention_rank(s.level), s.name.lower(), s.id))
     return summaries

@@ -153,3 +153,16 @@ def test_it_lists_partner_changes_in_the_exchange_script(client, partners) -> No
     assert "Hotel Brokers (hotel.example): encrypted -> plaintext" in script
     later = client.get(URL + "?since=2026-11-03").context["configs"]
     assert "No partner level changed since 2026-11-03." in later[1][2]
+
+
+def test_it_shows_how_each_ready_partner_sends(client, world) -> None:
+    from monitoring.dashboard.enforcement import enforcement_plan
+    from monitoring.models import OrganizationStatus
+
+    OrganizationStatus.objects.filter(pk=world.alpha.pk).update(outbound="legacy-tls")
+    plan = enforcement_plan(organization=world.charlie)
+    outbound = {partner.organization: partner.outbound for partner in plan.ready}
+    assert outbound == {"Alpha Brokers": "legacy-tls"}
+    client.force_login(world.personas.charlie)
+    page = client.get(f"/orgs/{world.charlie.slug}/enforce/").content.decode()
+    assert "sends with old TLS (1.0/1.1)" in page

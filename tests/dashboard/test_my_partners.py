@@ -68,3 +68,14 @@ def test_it_pages_many_partners_worst_first(client, world, monkeypatch) -> None:
     [(_own, second)] = response.context["sections"]
     assert [p.name for p in second] == ["Echo Mutual"]
     assert "Page 2 of 2" in response.content.decode()
+
+
+def test_it_says_how_each_partner_sends_or_that_it_was_never_observed(client, world) -> None:
+    from monitoring.models import OrganizationStatus
+
+    OrganizationStatus.objects.filter(pk=world.charlie.pk).update(outbound="plaintext")
+    client.force_login(world.personas.bob)
+    page = client.get("/partners/").content.decode()
+    assert "sends in plain text" in page
+    client.force_login(world.personas.charlie)
+    assert "sending never observed" in client.get("/partners/").content.decode()
