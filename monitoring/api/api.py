@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.http import http_date
@@ -17,6 +16,7 @@ from ninja.security import HttpBearer
 from monitoring.api import feeds, schemas, selectors, services
 from monitoring.dashboard import enforcement
 from partners.access import get_organization_for_user
+from secmail.security.throttle import over_limit, seconds_left
 
 
 class RateLimited(Exception):
@@ -28,15 +28,9 @@ class RateLimited(Exception):
 def _rate_check(token_id: int) -> None:
     """At most SECMAIL_API_RATE_PER_MINUTE requests per token per clock minute."""
     now = time.time()
-    key = f"api-rate:{token_id}:{int(now // 60)}"
-    cache.add(key, 0, timeout=120)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=120)
-        used = 1
-    if used > settings.SECMAIL_API_RATE_PER_MINUTE:
-        raise RateLimited(retry_after=max(1, 60 - int(now % 60)))
+    limit = settings.SECMAIL_API_RATE_PER_MINUTE
+    if over_limit("api-token", str(token_id), limit=limit, window=60, now=now):
+        raise RateLimited(retry_after=seconds_left(60, now))
 
 
 class BearerToken(HttpBearer):

@@ -6,13 +6,11 @@ import base64
 import dataclasses
 import logging
 import secrets
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
@@ -38,6 +36,7 @@ from monitoring.evidence.selectors import UNKNOWN_SUMMARY, outbound_coverage, ou
 from monitoring.models import OrganizationStatus
 from partners.domains import InvalidDomain, normalize_domain
 from partners.models import MailDomain, Organization
+from secmail.security.throttle import over_limit
 
 log = logging.getLogger(__name__)
 
@@ -385,15 +384,8 @@ def tlsrpt_post_allowed(*, client: str, now: float | None = None) -> bool:
     SECMAIL_TLSRPT_POSTS_PER_HOUR posts per clock hour (shared by every web process through
     the cache when REDIS_URL is set).
     """
-    hour = int((now if now is not None else time.time()) // 3600)
-    key = f"evidence:tlsrpt-post:{client}:{hour}"
-    cache.add(key, 0, timeout=3600)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
-        count = 1
-    return count <= settings.SECMAIL_TLSRPT_POSTS_PER_HOUR
+    limit = settings.SECMAIL_TLSRPT_POSTS_PER_HOUR
+    return not over_limit("tlsrpt-post", client, limit=limit, window=3600, now=now)
 
 
 def outbound_coverage_record(*, now: datetime | None = None) -> OutboundCoverage:

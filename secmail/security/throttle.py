@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Any
 
 from axes.backends import AxesStandaloneBackend
@@ -55,13 +56,17 @@ def locked_out(
 # -- rate limits ---------------------------------------------------------------------------------
 
 
-def over_limit(scope: str, key: str, *, limit: int, window: int) -> bool:
-    """Count one request for (scope, key) in a fixed window; true once past `limit`.
+def over_limit(scope: str, key: str, *, limit: int, window: int, now: float | None = None) -> bool:
+    """Count one request for (scope, key) in the current clock-aligned window of `window`
+    seconds; true once past `limit`. The one rate counter of the site (logins aside): password
+    resets, header analyses, API tokens, TLS report posts.
 
-    Keys are hashed: an email address or a user name does not belong in a cache key.
+    Keys are hashed: an email address or a user name does not belong in a cache key. With
+    REDIS_URL set, every web process shares the count.
     """
     digest = hashlib.sha256(key.strip().lower().encode()).hexdigest()
-    cache_key = f"ratelimit:{scope}:{digest}"
+    slot = int((time.time() if now is None else now) // window)
+    cache_key = f"ratelimit:{scope}:{digest}:{slot}"
     cache.add(cache_key, 0, window)
     try:
         count = cache.incr(cache_key)
@@ -69,6 +74,11 @@ def over_limit(scope: str, key: str, *, limit: int, window: int) -> bool:
         cache.set(cache_key, 1, window)
         count = 1
     return count > limit
+
+
+def seconds_left(window: int, now: float | None = None) -> int:
+    """Seconds until the current window of over_limit ends: a Retry-After."""
+    return max(1, window - int((time.time() if now is None else now) % window))
 
 
 def too_many(message: str | None = None) -> HttpResponse:
