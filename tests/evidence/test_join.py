@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from monitoring.evidence.join import reports_beside_probes
+from monitoring.evidence.selectors import tlsrpt_by_domain
 from monitoring.evidence.services import tlsrpt_ingest
 from monitoring.probe import Level
 from monitoring.selectors import domain_observations, organization_domains
@@ -61,6 +62,14 @@ def test_it_tells_what_the_probe_explains_from_what_is_worth_a_look(world) -> No
         "tlsa-invalid",
         "dnssec-invalid",
     }
+    # The page's per-sender figures add up to what export_tlsrpt says of the domain.
+    [exported] = [d for d in tlsrpt_by_domain(days=30) if d.domain == ALPHA]
+    assert sum(f.successful for f in evidence.reporters) == exported.successful
+    assert sum(f.failed for f in evidence.reporters) == exported.failed
+    page_failures: dict[str, int] = {}
+    for line in google.failures:
+        page_failures[line.result_type] = page_failures.get(line.result_type, 0) + line.count
+    assert page_failures == exported.failures
     [charlie_google] = _evidence(charlie).reporters
     [line] = charlie_google.failures
     assert (line.result_type, line.explained) == ("starttls-not-supported", True)
