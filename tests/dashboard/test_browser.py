@@ -124,3 +124,27 @@ def test_it_reads_pasted_headers_into_a_hop_table(page, world) -> None:
     assert "mx.receiver.example" in row
     assert "TLSv1.2" in row
     assert "Every hop states that it used TLS." in page.content()
+
+
+def test_it_shows_both_directions_of_a_pair_once_a_sender_is_seen(page, world, settings) -> None:
+    """Charlie's gateway was seen sending in plain text: the cell drops to a (no asterisk: both
+    sides observed), and the panel tells each direction and what blocks the next level."""
+    from monitoring.models import OrganizationStatus
+
+    settings.SECMAIL_RECEIVER_DOMAIN = "receiver.example.org"
+    OrganizationStatus.objects.filter(pk=world.charlie.pk).update(outbound="plaintext")
+    OrganizationStatus.objects.filter(pk=world.alpha.pk).update(outbound="tls")
+    _log_in(page, world.personas.alice, world.personas.password)
+    page.wait_for_url("**/partners/")
+    page.goto("/matrix/")
+    cell = page.locator("td.cell").first
+    assert "level-plaintext" in cell.get_attribute("class")
+    assert "assumed" not in cell.get_attribute("class")
+    cell.locator("a").click()
+    page.wait_for_selector("#pair-panel table.directions")
+    panel = page.locator("#pair-panel").inner_text()
+    assert "Charlie Insurance → Alpha Brokers" in panel
+    assert "sends in plain text" in panel
+    assert "turn on TLS for outgoing mail" in panel
+    page.goto(f"/orgs/{world.alpha.slug}/")
+    assert "@receiver.example.org" in page.locator("#outbound").inner_text()
