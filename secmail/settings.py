@@ -297,6 +297,9 @@ SECMAIL_TRUSTED_PROXIES = env_list("SECMAIL_TRUSTED_PROXIES")
 AXES_FAILURE_LIMIT = env_int("SECMAIL_LOGIN_FAILURES", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("SECMAIL_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# And a wider net against password spraying: this many failures from one client address, to
+# any accounts, pause that address (only) for the same cool-off.
+SECMAIL_LOGIN_FAILURES_PER_ADDRESS = env_int("SECMAIL_LOGIN_FAILURES_PER_ADDRESS", 50, minimum=1)
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "secmail.security.throttle.axes_client_address"

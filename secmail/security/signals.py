@@ -9,7 +9,8 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from partners.models import Contact, MailDomain, Membership, Organization, Partnership
-from secmail.security import audit
+from secmail.security import audit, throttle
+from secmail.security.client import client_address
 
 for model in (Organization, MailDomain, Contact, Partnership, Membership):
     if not auditlog.contains(model):
@@ -27,6 +28,7 @@ def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None,
     if request is not None:
         username = str(credentials.get("username", ""))
         audit.record(request, "login-failed", username=username, detail=request.path)
+        throttle.address_failed(client_address(request))
 
 
 @receiver(user_logged_out, dispatch_uid="audit-logout")

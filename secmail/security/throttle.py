@@ -7,6 +7,8 @@ import time
 from typing import Any
 
 from axes.backends import AxesStandaloneBackend
+from axes.exceptions import AxesBackendPermissionDenied
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -25,7 +27,33 @@ class LoginThrottleBackend(AxesStandaloneBackend):
     def authenticate(self, request: HttpRequest | None, *args: Any, **kwargs: Any) -> None:
         if request is None:
             return None
+        if address_failures(client_address(request)) >= settings.SECMAIL_LOGIN_FAILURES_PER_ADDRESS:
+            # Password spraying from one address: many accounts, few tries each. Only that
+            # address pauses; the accounts stay open to their owners from anywhere else.
+            request.axes_locked_out = True  # type: ignore[attr-defined]
+            raise AxesBackendPermissionDenied("too many failed logins from this address")
         return super().authenticate(request, *args, **kwargs)
+
+
+def _address_key(address: str, now: float | None = None) -> str:
+    window = settings.AXES_COOLOFF_TIME.total_seconds()
+    slot = int((time.time() if now is None else now) // window)
+    return f"login-failures:address:{hashlib.sha256(address.encode()).hexdigest()}:{slot}"
+
+
+def address_failures(address: str) -> int:
+    """Failed logins from one client address in the current cool-off window, any account."""
+    return int(cache.get(_address_key(address), 0))
+
+
+def address_failed(address: str) -> None:
+    """Count one failed login from `address` (every login form, through user_login_failed)."""
+    key = _address_key(address)
+    cache.add(key, 0, int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, int(settings.AXES_COOLOFF_TIME.total_seconds()))
 
 
 def axes_client_address(request: HttpRequest) -> str:

@@ -81,3 +81,23 @@ def test_it_reads_forwarded_for_from_the_right(rf) -> None:
         "/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.9, 10.0.0.3"
     )
     assert client_address(request) == "203.0.113.9"
+
+
+@override_settings(SECMAIL_LOGIN_FAILURES_PER_ADDRESS=30)
+def test_it_pauses_an_address_that_sprays_many_accounts(client, personas) -> None:
+    # One try each against 30 made-up accounts from one address: no account reaches its own
+    # limit, but the address does, and is paused; bob elsewhere is untouched.
+    for n in range(30):
+        _fail(client, "/accounts/login/", f"nobody{n}@example.org", REMOTE_ADDR="203.0.113.7")
+    response = client.post(
+        "/accounts/login/",
+        {"username": personas.bob.username, "password": personas.password},
+        REMOTE_ADDR="203.0.113.7",
+    )
+    assert response.status_code == 429
+    response = client.post(
+        "/accounts/login/",
+        {"username": personas.bob.username, "password": personas.password},
+        REMOTE_ADDR="198.51.100.20",
+    )
+    assert response.status_code == 302
