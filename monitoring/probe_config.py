@@ -1,4 +1,4 @@
-"""The probe library's configuration, read from Django settings (themselves read from the env)."""
+"""The probe library's configuration from Django settings (read from the env, defaults there)."""
 
 from __future__ import annotations
 
@@ -8,19 +8,19 @@ from monitoring.probe import ProbeConfig, parse_resolvers
 
 
 def probe_config(**overrides: object) -> ProbeConfig:
-    resolvers = getattr(settings, "SECMAIL_DNS_RESOLVERS", ())
+    resolvers = settings.SECMAIL_DNS_RESOLVERS
     if isinstance(resolvers, str):
         resolvers = parse_resolvers(resolvers)
     values: dict[str, object] = {
         "resolvers": tuple((str(ip), int(port)) for ip, port in resolvers or ()),
-        "ca_bundle": getattr(settings, "SECMAIL_CA_BUNDLE", None) or None,
-        "smtp_port": int(getattr(settings, "SECMAIL_SMTP_PORT", 25)),
-        "https_port": int(getattr(settings, "SECMAIL_MTA_STS_PORT", 443)),
-        "connect_timeout": float(getattr(settings, "SECMAIL_CONNECT_TIMEOUT", 10)),
-        "probe_timeout": float(getattr(settings, "SECMAIL_PROBE_TIMEOUT", 30)),
-        "allow_nonpublic": bool(getattr(settings, "SECMAIL_ALLOW_NONPUBLIC", False)),
+        "ca_bundle": settings.SECMAIL_CA_BUNDLE or None,
+        "smtp_port": int(settings.SECMAIL_SMTP_PORT),
+        "https_port": int(settings.SECMAIL_MTA_STS_PORT),
+        "connect_timeout": float(settings.SECMAIL_CONNECT_TIMEOUT),
+        "probe_timeout": float(settings.SECMAIL_PROBE_TIMEOUT),
+        "allow_nonpublic": bool(settings.SECMAIL_ALLOW_NONPUBLIC),
     }
-    ehlo_name = getattr(settings, "SECMAIL_EHLO_NAME", None)
+    ehlo_name = settings.SECMAIL_EHLO_NAME
     if ehlo_name:
         values["ehlo_name"] = ehlo_name
     values.update(overrides)

@@ -26,7 +26,7 @@ def _trusted(address: str, networks: tuple[Network, ...]) -> bool:
 
 def from_trusted_proxy(request: HttpRequest) -> bool:
     """Whether the socket peer is a proxy the operator declared."""
-    networks = _networks(tuple(getattr(settings, "SECMAIL_TRUSTED_PROXIES", ())))
+    networks = _networks(tuple(settings.SECMAIL_TRUSTED_PROXIES))
     return bool(networks) and _trusted(request.META.get("REMOTE_ADDR", "") or "", networks)
 
 
@@ -39,7 +39,7 @@ def client_address(request: HttpRequest) -> str:
     Anything further left was written by the client and proves nothing.
     """
     peer = request.META.get("REMOTE_ADDR", "") or ""
-    networks = _networks(tuple(getattr(settings, "SECMAIL_TRUSTED_PROXIES", ())))
+    networks = _networks(tuple(settings.SECMAIL_TRUSTED_PROXIES))
     if not networks or not _trusted(peer, networks):
         return peer
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
