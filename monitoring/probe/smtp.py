@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import ipaddress
 import ssl
 import warnings
 from dataclasses import dataclass, field
@@ -340,10 +341,14 @@ async def _quit(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
             await read_reply(reader)
 
 
+_IPV4_CHARS = frozenset("0123456789.")
+
+
 def _sni(host: str) -> str | None:
     # SNI carries host names only, never IP literals (RFC 6066 §3).
-    import ipaddress
-
+    if ":" not in host and not _IPV4_CHARS.issuperset(host):
+        # A name no IP literal can be (the common case): no parse that raises twice.
+        return host
     try:
         ipaddress.ip_address(host)
     except ValueError:
