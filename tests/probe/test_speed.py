@@ -89,3 +89,22 @@ def test_cancelling_one_waiter_leaves_the_shared_question_to_the_others(lab) -> 
     outcome, records = asyncio.run(run())
     assert outcome is Outcome.OK
     assert records >= 1
+
+
+def test_quick_ack_is_harmless_without_a_socket_and_sets_the_option_with_one() -> None:
+    import socket
+
+    from monitoring.probe.smtp import _quick_ack
+
+    class Writer:
+        def __init__(self, sock: socket.socket | None) -> None:
+            self.sock = sock
+
+        def get_extra_info(self, name: str) -> socket.socket | None:
+            return self.sock if name == "socket" else None
+
+    _quick_ack(Writer(None))  # no socket (a closed transport): nothing to do
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        _quick_ack(Writer(sock))
+        if hasattr(socket, "TCP_QUICKACK"):
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK) == 1
