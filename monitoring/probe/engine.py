@@ -179,6 +179,9 @@ class Batch:
             )
         )
         rpt_task = asyncio.ensure_future(tls_rpt(domain, self.resolver))
+        # TLSA answers are needed only to judge the dialogues; asked now, they arrive while the
+        # dialogues run instead of after them.
+        tlsa_task = asyncio.gather(*(self.host_tlsa(host) for host in host_names))
         resolved = await asyncio.gather(*(addresses(self.resolver, h) for _, h, _ in hosts))
         mx_facts = []
         for (preference, host, implicit), (outcome, ips) in zip(hosts, resolved, strict=True):
@@ -188,7 +191,7 @@ class Batch:
         await asyncio.gather(
             *(self.dialogue(host, ip) for _, host, _, _, ips in mx_facts for ip in ips)
         )
-        tlsa = await asyncio.gather(*(self.host_tlsa(host) for host in host_names))
+        tlsa = await tlsa_task
         facts.tlsa = dict(zip(host_names, tlsa, strict=True))
         facts.mta_sts = await sts_task
         facts.tls_rpt = await rpt_task
@@ -339,12 +342,24 @@ class Batch:
         self.aia_fetches.append(outcome)
         self.pool.add_chain(outcome.issuers)
 
+    def _presented_chains(self) -> list[tuple[bytes, ...]]:
+        """Each distinct chain the batch's servers presented, once.
+
+        A hosted provider presents one chain on thousands of (MX host, address) pairs; parsing
+        and walking it once per pair costs more than the handshakes that brought it.
+        """
+        chains: dict[tuple[bytes, ...], None] = {}
+        for future in self._dialogues.values():
+            if future.done() and not future.cancelled():
+                chain_der = future.result().chain_der
+                chains.pop(chain_der, None)  # keep the order in which chains were last seen
+                chains[chain_der] = None
+        return list(chains)
+
     def _aia_urls_wanted(self) -> set[str]:
         urls: set[str] = set()
-        for future in self._dialogues.values():
-            if not future.done() or future.cancelled():
-                continue
-            chain = certs.parse_chain(future.result().chain_der)
+        for chain_der in self._presented_chains():
+            chain = certs.parse_chain(chain_der)
             if not chain:
                 continue
             try:
@@ -358,9 +373,8 @@ class Batch:
         return urls
 
     def remember_intermediates(self) -> None:
-        for future in self._dialogues.values():
-            if future.done() and not future.cancelled():
-                self.pool.add_chain(certs.parse_chain(future.result().chain_der[1:]))
+        for chain_der in self._presented_chains():
+            self.pool.add_chain(certs.parse_chain(chain_der[1:]))
 
 
 def _unique_hosts(hosts: list[tuple[int, str, bool]]) -> list[tuple[int, str, bool]]:

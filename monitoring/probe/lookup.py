@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import heapq
+import itertools
 import random
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
 import dns.rcode
@@ -79,6 +82,48 @@ class _Multiplexer(asyncio.DatagramProtocol):
                 return candidate
 
 
+# Questions that stand between the probe and a connection go first: the addresses of an MX
+# host, then MX sets. TXT (MTA-STS, TLS-RPT) and TLSA answers are needed only once the
+# dialogues are over, so they take the slots the others leave. The order changes no answer.
+PRIORITY = {"A": 0, "AAAA": 0, "MX": 1}
+LOWEST_PRIORITY = 2
+
+
+class _PriorityGate:
+    """A semaphore whose waiters are let in by priority, then in order of arrival."""
+
+    def __init__(self, slots: int) -> None:
+        self._free = slots
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
+
+    async def acquire(self, priority: int) -> None:
+        if self._free > 0 and not self._waiting:
+            self._free -= 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (priority, next(self._arrivals), waiter))
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # the slot was handed over as the waiter was cancelled
+            raise
+
+    def release(self) -> None:
+        while self._waiting:
+            _, _, waiter = heapq.heappop(self._waiting)
+            if not waiter.done():
+                waiter.set_result(None)  # the slot passes straight to the next waiter
+                return
+        self._free += 1
+
+
+def _expire(waiter: asyncio.Future[bytes]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
+
+
 class Resolver:
     """Answers questions through the configured resolvers; one lookup per (name, type) per batch."""
 
@@ -94,7 +139,7 @@ class Resolver:
             self._nameservers = [(str(ip), 53) for ip in system.nameservers]
         self._lifetime = config.dns_timeout
         self._attempt_timeout = min(2.0, config.dns_timeout)
-        self._in_flight = asyncio.Semaphore(config.max_dns_queries)
+        self._in_flight = _PriorityGate(config.max_dns_queries)
         self._muxes: dict[tuple[str, int], _Multiplexer] = {}
         self._mux_lock = asyncio.Lock()
         self._pending: dict[tuple[str, str], asyncio.Future[Answer]] = {}
@@ -105,13 +150,17 @@ class Resolver:
                 mux.transport.close()
         self._muxes.clear()
 
-    async def query(self, name: str, rdtype: str) -> Answer:
+    def query(self, name: str, rdtype: str) -> Awaitable[Answer]:
+        """The answer, asked once per batch; cancelling one waiter never cancels the question.
+
+        A shielded future rather than a coroutine: gathering a few of them costs no task each.
+        """
         key = (name.lower().rstrip("."), rdtype)
         future = self._pending.get(key)
         if future is None:
             future = asyncio.ensure_future(self._follow(key[0], rdtype))
             self._pending[key] = future
-        return await asyncio.shield(future)
+        return asyncio.shield(future)
 
     async def _follow(self, name: str, rdtype: str) -> Answer:
         # Recursive resolvers chase CNAMEs themselves; an authoritative-only or partial answer may
@@ -131,8 +180,11 @@ class Resolver:
     async def _ask(self, name: str, rdtype: str) -> Answer:
         try:
             asked = dnswire.question(name, rdtype)
-            async with self._in_flight:
+            await self._in_flight.acquire(PRIORITY.get(rdtype, LOWEST_PRIORITY))
+            try:
                 response = await self._exchange(asked)
+            finally:
+                self._in_flight.release()
             if isinstance(response, Outcome):
                 return Answer(response)
             authenticated = response.authenticated
@@ -157,15 +209,19 @@ class Resolver:
         while (remaining := deadline - loop.time()) > 0:
             server = self._nameservers[attempt % len(self._nameservers)]
             attempt += 1
-            mux = await self._mux(server)
+            mux = self._muxes.get(server)
+            if mux is None or mux.transport is None or mux.transport.is_closing():
+                mux = await self._mux(server)
             query_id = mux.new_id()
             wire = dnswire.query(query_id, asked)
             waiter: asyncio.Future[bytes] = loop.create_future()
             mux.waiting[query_id] = waiter
+            # One timer on the waiter itself: wait_for would add a future and callbacks.
+            timer = loop.call_later(min(self._attempt_timeout, remaining), _expire, waiter)
             try:
                 assert mux.transport is not None
                 mux.transport.sendto(wire)
-                data = await asyncio.wait_for(waiter, min(self._attempt_timeout, remaining))
+                data = await waiter
             except TimeoutError:
                 continue
             except OSError:
@@ -174,6 +230,7 @@ class Resolver:
                 await asyncio.sleep(min(0.2, max(0.0, deadline - loop.time())))
                 continue
             finally:
+                timer.cancel()
                 mux.waiting.pop(query_id, None)
             try:
                 response = dnswire.parse(data, asked)

@@ -86,10 +86,16 @@ def _to_a_label(label: str) -> str:
         ) from None
 
 
+_IPV4_CHARS = frozenset("0123456789.")
+
+
 def _is_ip_address(name: str) -> bool:
     candidate = name[1:-1] if name.startswith("[") and name.endswith("]") else name
     if name.startswith("["):
         return True  # bracketed literals are address syntax, whatever they hold
+    if ":" not in candidate and not _IPV4_CHARS.issuperset(candidate):
+        # No colon and a character no IPv4 literal has (most names): no parse that raises.
+        return False
     try:
         ipaddress.ip_address(candidate)
     except ValueError:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import ipaddress
+import socket
 import ssl
 import warnings
 from dataclasses import dataclass, field
@@ -173,10 +175,36 @@ async def read_reply(reader: asyncio.StreamReader) -> Reply:
             return Reply(code, tuple(lines))
 
 
-async def _command(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, line: str) -> Reply:
+async def _command(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    line: str,
+    *,
+    ack_at_once: bool = False,
+) -> Reply:
     writer.write(line.encode("ascii") + b"\r\n")
+    if ack_at_once:
+        _quick_ack(writer)
     await writer.drain()
     return await read_reply(reader)
+
+
+def _quick_ack(writer: asyncio.StreamWriter) -> None:
+    """Acknowledge what the server sends next at once rather than after the delayed-ACK timer.
+
+    After a TLS 1.3 handshake the server sends its session tickets, then its answer to our
+    EHLO. A server that keeps Nagle's algorithm on (Postfix does) holds that small answer
+    until the tickets are acknowledged, and Linux delays that ACK by up to 40 ms when our
+    EHLO left before the tickets came: a stall on a fraction of dialogues, each one holding
+    up the address's queue. Set after the write, since sending data ends quick-ACK mode.
+    Linux only; elsewhere nothing changes.
+    """
+    option = getattr(socket, "TCP_QUICKACK", None)
+    sock = writer.get_extra_info("socket")
+    if option is None or sock is None:
+        return
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.IPPROTO_TCP, option, 1)
 
 
 def _extensions(reply: Reply) -> tuple[str, ...]:
@@ -322,7 +350,7 @@ async def _converse(
     # The server forgets the pre-TLS state (RFC 3207 §4.2); a second EHLO proves it speaks SMTP
     # over TLS. Trouble from here on does not undo the handshake.
     try:
-        again = await _command(reader, writer, f"EHLO {config.ehlo_name}")
+        again = await _command(reader, writer, f"EHLO {config.ehlo_name}", ack_at_once=True)
         if again.code == 250:
             dialogue.extensions = _extensions(again) or dialogue.extensions
         else:
@@ -340,10 +368,14 @@ async def _quit(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
             await read_reply(reader)
 
 
+_IPV4_CHARS = frozenset("0123456789.")
+
+
 def _sni(host: str) -> str | None:
     # SNI carries host names only, never IP literals (RFC 6066 §3).
-    import ipaddress
-
+    if ":" not in host and not _IPV4_CHARS.issuperset(host):
+        # A name no IP literal can be (the common case): no parse that raises twice.
+        return host
     try:
         ipaddress.ip_address(host)
     except ValueError:
