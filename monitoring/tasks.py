@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 
 from monitoring import cycles, store
 from monitoring.probe_config import probe_config
+from secmail.celery import DB_RETRY
 
 # The probe library stops a batch on its own deadline (slow addresses become `unreachable`)
 # before Celery's soft limit, so a slow batch is stored rather than lost.
@@ -31,12 +31,7 @@ PROBE_HARD_LIMIT = 660
     reject_on_worker_lost=True,
     soft_time_limit=PROBE_SOFT_LIMIT,
     time_limit=PROBE_HARD_LIMIT,
-    # Lost connections, deadlocks, a restarting database: worth another go. Other database
-    # errors would fail the same way again (the service gives up on those domains itself).
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=10,
-    retry_backoff_max=300,
-    max_retries=5,
+    **DB_RETRY,
     ignore_result=True,
 )
 def probe_batch(cycle_id: int, domain_ids: list[int]) -> dict[str, int]:

@@ -6,9 +6,11 @@ import logging
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
+from django.db import InterfaceError, OperationalError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "secmail.settings")
 
@@ -18,6 +20,16 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 logger = logging.getLogger(__name__)
+
+# Retries every task that talks to the database shares: lost connections, deadlocks, a
+# restarting database are worth another go; other database errors would fail the same way
+# again (the services give up on what they cannot store themselves).
+DB_RETRY: dict[str, Any] = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": 10,
+    "retry_backoff_max": 300,
+    "max_retries": 5,
+}
 
 # Periodic work. Other apps add their entries here so the whole schedule reads in one place.
 app.conf.beat_schedule = {

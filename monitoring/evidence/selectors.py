@@ -210,26 +210,8 @@ def tlsrpt_by_domain(
 # -- outbound coverage for the staff overview --------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Coverage:
-    """Active organizations by observed outbound."""
-
-    tls: int = 0
-    legacy_tls: int = 0
-    plaintext: int = 0
-    unknown: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.tls + self.legacy_tls + self.plaintext + self.unknown
-
-    @property
-    def observed_percent(self) -> float:
-        return 100 * (self.total - self.unknown) / self.total if self.total else 0.0
-
-
-def outbound_coverage() -> Coverage:
-    """Active organizations per stored outbound verdict, in one query."""
+def outbound_coverage() -> OutboundCoverage:
+    """Active organizations per stored outbound verdict, in one query (an unsaved snapshot)."""
     counts: dict[str, int] = defaultdict(int)
     for outbound, n in (
         Organization.objects.filter(active=True)
@@ -239,7 +221,12 @@ def outbound_coverage() -> Coverage:
         .order_by()
     ):
         counts[outbound or UNKNOWN] += n
-    return Coverage(counts[TLS], counts[LEGACY_TLS], counts[PLAINTEXT], counts[UNKNOWN])
+    return OutboundCoverage(
+        tls=counts[TLS],
+        legacy_tls=counts[LEGACY_TLS],
+        plaintext=counts[PLAINTEXT],
+        unknown=counts[UNKNOWN],
+    )
 
 
 def outbound_coverage_trend(*, points: int = 60) -> list[OutboundCoverage]:

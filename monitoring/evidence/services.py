@@ -391,13 +391,9 @@ def tlsrpt_post_allowed(*, client: str, now: float | None = None) -> bool:
 def outbound_coverage_record(*, now: datetime | None = None) -> OutboundCoverage:
     """Today's snapshot of outbound coverage (kept once per day; a later call updates it)."""
     coverage = outbound_coverage()
+    fields = ("tls", "legacy_tls", "plaintext", "unknown")
     snapshot, _ = OutboundCoverage.objects.update_or_create(
         day=timezone.localdate(now or timezone.now()),
-        defaults={
-            "tls": coverage.tls,
-            "legacy_tls": coverage.legacy_tls,
-            "plaintext": coverage.plaintext,
-            "unknown": coverage.unknown,
-        },
+        defaults={field: getattr(coverage, field) for field in fields},
     )
     return snapshot

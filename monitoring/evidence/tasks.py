@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 
 from monitoring.evidence import services
+from secmail.celery import DB_RETRY
 
 
 @shared_task(
@@ -14,9 +14,7 @@ from monitoring.evidence import services
     soft_time_limit=600,
     time_limit=660,
     ignore_result=True,
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=10,
-    max_retries=5,
+    **DB_RETRY,
 )
 def outbound_refresh() -> int:
     """Daily from beat: gateways leave the 30-day window without a new message arriving; then

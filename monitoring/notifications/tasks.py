@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 
 from monitoring.notifications import alerts, digests, outbox
-
-DB_RETRY = {
-    "autoretry_for": (OperationalError, InterfaceError),
-    "retry_backoff": 10,
-    "retry_backoff_max": 300,
-    "max_retries": 5,
-}
+from secmail.celery import DB_RETRY
 
 
 # SMTP failures are not retried here: the outbox keeps the message and its own backoff, so a

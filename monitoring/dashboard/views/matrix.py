@@ -15,6 +15,7 @@ from monitoring.dashboard.forms import MatrixFilterForm
 from monitoring.dashboard.views.common import csv_response, level_counts
 from monitoring.explanations import selectors as explanations
 from monitoring.levels import level_key
+from monitoring.probe.model import Level
 from partners.access import get_pair_for_user
 from partners.models import Organization
 from partners.views import staff_required
@@ -73,6 +74,25 @@ def _side(organization: Organization) -> dict[str, object]:
     }
 
 
+def _direction(
+    sender: Organization,
+    receiver: Organization,
+    level: Level | None,
+    outbound: str,
+    receiver_level: object,
+) -> dict[str, object]:
+    """One direction of a pair as the panel tells it: protected at `level`, capped below the
+    receiver's inbound level when the sender's own sending is weaker."""
+    return {
+        "sender": sender,
+        "receiver": receiver,
+        "level": level,
+        "outbound": levels.outbound_label(outbound),
+        "capped": level != levels.as_level(receiver_level),
+        "observed": outbound != levels.OUTBOUND_UNKNOWN,
+    }
+
+
 @require_safe
 @login_required
 @vary_on_headers("HX-Request")
@@ -82,22 +102,8 @@ def pair(request: HttpRequest, a: str, b: str) -> HttpResponse:
     outbound = selectors.organization_outbound(organization_ids=[left.pk, right.pk])
     sides = [_side(left), _side(right)]
     directions = [
-        {
-            "sender": left,
-            "receiver": right,
-            "level": verdict.a_to_b,
-            "outbound": levels.outbound_label(outbound[left.pk]),
-            "capped": verdict.a_to_b != levels.as_level(sides[1]["level"]),
-            "observed": outbound[left.pk] != levels.OUTBOUND_UNKNOWN,
-        },
-        {
-            "sender": right,
-            "receiver": left,
-            "level": verdict.b_to_a,
-            "outbound": levels.outbound_label(outbound[right.pk]),
-            "capped": verdict.b_to_a != levels.as_level(sides[0]["level"]),
-            "observed": outbound[right.pk] != levels.OUTBOUND_UNKNOWN,
-        },
+        _direction(left, right, verdict.a_to_b, outbound[left.pk], sides[1]["level"]),
+        _direction(right, left, verdict.b_to_a, outbound[right.pk], sides[0]["level"]),
     ]
     level = verdict.level
     # What blocks the next level: the receiving side(s) whose inbound level sets the pair's
