@@ -157,6 +157,14 @@ def level_sign(level: Level | str | None) -> str:
     return LEVEL_SIGNS[level_key(level)]
 
 
+def enforceable_policy(level: Level | str | None) -> str | None:
+    """The TLS policy a sender may enforce to a receiver at this level: "d" (TLS and a
+    verified name) or "c" (TLS); None where enforcing would bounce mail or nothing is known."""
+    found = as_level(level) if level != NOT_CHECKED else None
+    policy = found.policy if found is not None else None
+    return policy if policy in ("c", "d") else None
+
+
 def policy_label(policy: str | None) -> Promise:
     return POLICY_LABELS.get(policy or "", _("unknown"))
 

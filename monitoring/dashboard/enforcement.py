@@ -94,9 +94,10 @@ def enforcement_plan(*, organization: Organization) -> EnforcementPlan:
         partner = PartnerDomain(
             organization_name, slug, domain, level, hosts, outbound or levels.OUTBOUND_UNKNOWN
         )
-        if level is Level.VERIFIED:
+        policy = levels.enforceable_policy(level)
+        if policy == "d":
             verified.append(partner)
-        elif level is Level.ENCRYPTED:
+        elif policy == "c":
             encrypted.append(partner)
         else:
             not_ready.append(NotReady(partner, _why_not(level)))

@@ -98,6 +98,12 @@ class PartnerChange:
     def level_label(self) -> Promise:
         return levels.level_label(self.level)
 
+    @property
+    def out_of_feed(self) -> bool:
+        """Its domains are left out of the organization's TLS policy feed (levels below
+        encrypted allow no enforced TLS), so its mail now goes without enforced TLS."""
+        return levels.enforceable_policy(self.level) is None
+
 
 @dataclass(frozen=True, slots=True)
 class Digest:

@@ -247,3 +247,18 @@ def test_it_reminds_an_organization_never_seen_sending(alpha) -> None:
     [(_contact, digest)] = list(digests.digests_build(contacts=[found], now=timezone.now()))
     assert digest.outbound.code == "outbound-unknown"
     assert "outbound test address" in digests.digest_render(digest).text
+
+
+def test_it_says_when_a_regressed_partner_leaves_the_policy_feed(alpha) -> None:
+    from partners.services import partnership_create
+
+    found = contact(alpha, "it@alpha.example")
+    partner = organization("Falling Mutual", "falling.example")
+    partnership_create(alpha, partner)
+    store(partner, [result("falling.example", Level.VERIFIED, at=NOW - timedelta(days=20))])
+    store(partner, [result("falling.example", Level.PARTIAL, at=NOW - timedelta(days=1))])
+    [(_contact, digest)] = list(digests.digests_build(contacts=[found], now=NOW))
+    [moved] = [p for p in digest.partners if p.name == "Falling Mutual"]
+    assert moved.out_of_feed
+    assert not [p for p in digest.partners if p.name != "Falling Mutual" and p.out_of_feed]
+    assert "left out of your TLS policy feed" in digests.digest_render(digest).text
