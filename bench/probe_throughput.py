@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -31,13 +32,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import dns.resolver
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.support import postfix  # noqa: E402
+from bench.support import nsd, postfix  # noqa: E402
 from monitoring.probe import ProbeConfig  # noqa: E402
 from monitoring.probe.engine import Batch  # noqa: E402
 from tests.lab import bulk_world, start_lab  # noqa: E402
@@ -47,6 +49,7 @@ from tests.lab.world import ZONE, WorldBuilder, WorldSpec  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 RUNNER = REPO / "bench" / "support" / "probe_runner.py"
 POSTFIX_ADDRESSES = [f"127.20.0.{i}" for i in range(1, 9)]
+NSD_ADDRESS = "127.20.0.53"
 SHARED_HOSTS = 100
 
 
@@ -216,12 +219,61 @@ def measure(tree: Path, mode: str, job: dict, work: Path) -> dict:
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def report_postfix(n: int, old_tree: Path | None, loop: str) -> None:
+def choose_dns(asked: str | None) -> tuple[str, str]:
+    """The DNS server for the Postfix worlds, and a line that says which and why."""
+    why_not = nsd.available()
+    if asked == "lab":
+        return "lab", "DNS: the lab's Python DNS server (--dns lab)"
+    if why_not is None:
+        return "nsd", f"DNS: {nsd.version()}, authoritative for the lab zone (compiled)"
+    return "lab", (
+        f"DNS: the lab's Python DNS server, as a FALLBACK: NSD {why_not}; the lab's DNS "
+        "shares the cores with the probe and bounds its rate"
+    )
+
+
+@contextlib.contextmanager
+def postfix_dns(kind: str, world: WorldSpec, work: Path) -> Iterator[tuple[str, int, str]]:
+    """(address, port, label) of the chosen DNS server serving the world, until the block ends."""
+    if kind == "nsd":
+        with nsd.nsd_server(work / "nsd", world, NSD_ADDRESS) as server:
+            yield server.address, server.port, f"{server.version} on {server.resolver}"
+    else:
+        with start_lab(world, work / "lab") as lab:
+            ip, port = lab.resolver.rsplit(":", 1)
+            yield ip, int(port), f"lab DNS on {lab.resolver}"
+
+
+def cli_level(domain: str, resolver: str, port: int, ca_bundle: Path) -> str:
+    """The level `python -m monitoring.probe DOMAIN --json` gives with this DNS server."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": "",
+        "SECMAIL_DNS_RESOLVERS": resolver,
+        "SECMAIL_CA_BUNDLE": str(ca_bundle),
+        "SECMAIL_SMTP_PORT": str(port),
+        "SECMAIL_EHLO_NAME": "bench.secmail.test",
+        "SECMAIL_ALLOW_NONPUBLIC": "1",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "monitoring.probe", domain, "--json"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return str(json.loads(done.stdout.splitlines()[-1])["level"])
+
+
+def report_postfix(n: int, old_tree: Path | None, loop: str, dns_kind: str | None) -> None:
     why_not = postfix.available()
     if why_not:
         print(f"Postfix worlds skipped: {why_not}", flush=True)
         return
     world, domains = postfix_dns_world(n)
+    kind, label = choose_dns(dns_kind)
+    print(label, flush=True)
     with tempfile.TemporaryDirectory(prefix="secmail-bench-postfix-") as tmp:
         work = Path(tmp)
         work.chmod(0o755)  # Postfix's unprivileged daemons must reach their sockets below it
@@ -229,11 +281,16 @@ def report_postfix(n: int, old_tree: Path | None, loop: str) -> None:
         port = postfix.free_port(POSTFIX_ADDRESSES)
         with (
             postfix.postfix_listeners(work / "postfix", POSTFIX_ADDRESSES, port, pki),
-            start_lab(world, work / "lab") as lab,
+            postfix_dns(kind, world, work) as (ip, dns_port, where),
         ):
-            ip, dns_port = lab.resolver.rsplit(":", 1)
+            resolver = f"{ip}:{dns_port}"
+            first = domains["hosted"][0]
+            level = cli_level(first, resolver, port, pki.ca_bundle)
+            print(f"  {where}; probe CLI: {first} {level}", flush=True)
+            if level != "verified":
+                raise SystemExit(f"the probe CLI graded {first} {level} through {where}")
             settings = {
-                "resolvers": [[ip, int(dns_port)]],
+                "resolvers": [[ip, dns_port]],
                 "ca_bundle": str(pki.ca_bundle),
                 "smtp_port": port,
                 "ehlo_name": "bench.secmail.test",
@@ -244,7 +301,7 @@ def report_postfix(n: int, old_tree: Path | None, loop: str) -> None:
                 "loop": loop,
             }
             config = ProbeConfig(
-                resolvers=((ip, int(dns_port)),), smtp_port=port, ehlo_name="bench.test"
+                resolvers=((ip, dns_port),), smtp_port=port, ehlo_name="bench.test"
             )
             for name in ("hosted", "shared"):
                 names = domains[name]
@@ -286,9 +343,14 @@ def main() -> None:
         "--old-tree", type=Path, help="a worktree of an older commit, measured beside this one"
     )
     parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
+    parser.add_argument(
+        "--dns",
+        choices=("nsd", "lab"),
+        help="DNS of the Postfix worlds: Debian's NSD (the default where installed) or the lab's",
+    )
     args = parser.parse_args()
     if args.world == "postfix":
-        report_postfix(args.domains, args.old_tree, args.loop)
+        report_postfix(args.domains, args.old_tree, args.loop, args.dns)
         return
     if args.world:
         report(args.world, args.domains)
@@ -299,7 +361,7 @@ def main() -> None:
             [sys.executable, __file__, "--world", key, "--domains", str(args.domains)],
             check=True,
         )
-    report_postfix(args.domains, args.old_tree, args.loop)
+    report_postfix(args.domains, args.old_tree, args.loop, args.dns)
 
 
 if __name__ == "__main__":
