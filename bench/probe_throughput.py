@@ -1,7 +1,7 @@
 """Probe throughput on lab worlds of 1,000 domains, against a bare STARTTLS floor.
 
 Run: .venv/bin/python bench/probe_throughput.py [--domains 1000] [--world a|b|postfix]
-     [--old-tree PATH]
+     [--old-tree PATH] [--dns nsd|lab]
 
 World (a): every domain has its own MX host name; the names are spread over a handful of
 addresses, as at hosted providers. World (b): the domains share 100 MX hosts.
@@ -11,11 +11,15 @@ without verification and QUITs, once per (MX host, address), with the same polit
 peak RSS, TLS handshakes, and the probe/floor ratio.
 
 Postfix worlds (run as root with Debian's postfix installed; skipped otherwise): real `smtpd`
-listeners on 8 loopback addresses with a throwaway test CA, the lab's DNS pointing 1,000
+listeners on 8 loopback addresses with a throwaway test CA, and a DNS server pointing 1,000
 hosted domains (distinct MX names over the 8 addresses) and 1,000 domains sharing 100 MX hosts
-at them. Side by side in one run, each in a fresh process: the bare floor, the probe of this
-tree, and (with --old-tree, e.g. a `git worktree add /tmp/probe-old cf624e5`) an older
-commit's probe. Only loopback is touched; Postfix and the lab are stopped at the end.
+at them. The DNS server is Debian's NSD where installed (`--dns nsd`, the default), serving the
+zone the lab would serve, so that the lab's Python DNS server (`--dns lab`, and the labelled
+fallback without NSD) does not bound the probe's rate; the output says which was used. Side by
+side in one run, each in a fresh process: the bare floor, the probe of this tree, and (with
+--old-tree, e.g. a `git worktree add /tmp/probe-old cf624e5`) an older commit's probe, each
+with the DNS server's CPU during it. Only loopback is touched; Postfix and the DNS server are
+stopped at the end.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import resource
@@ -197,9 +202,10 @@ def postfix_dns_world(n: int) -> tuple[WorldSpec, dict[str, list[str]]]:
     return b.world, domains
 
 
-def measure(tree: Path, mode: str, job: dict, work: Path) -> dict:
+def measure(tree: Path, mode: str, job: dict, work: Path, dns_pid: int | None = None) -> dict:
     job_file = work / f"job-{mode}.json"
     job_file.write_text(json.dumps(job))
+    dns_cpu = tree_cpu(dns_pid) if dns_pid else 0.0
     done = subprocess.run(
         [
             sys.executable,
@@ -216,7 +222,10 @@ def measure(tree: Path, mode: str, job: dict, work: Path) -> dict:
         check=True,
         env={**os.environ, "PYTHONPATH": ""},
     )
-    return json.loads(done.stdout.splitlines()[-1])
+    figures = json.loads(done.stdout.splitlines()[-1])
+    if dns_pid:
+        figures["dns_cpu"] = tree_cpu(dns_pid) - dns_cpu
+    return figures
 
 
 def choose_dns(asked: str | None) -> tuple[str, str]:
@@ -232,16 +241,44 @@ def choose_dns(asked: str | None) -> tuple[str, str]:
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class DnsUnderTest:
+    address: str
+    port: int
+    label: str
+    pid: int  # the server's process; its CPU (children included) is the DNS side's cost
+
+
 @contextlib.contextmanager
-def postfix_dns(kind: str, world: WorldSpec, work: Path) -> Iterator[tuple[str, int, str]]:
-    """(address, port, label) of the chosen DNS server serving the world, until the block ends."""
+def postfix_dns(kind: str, world: WorldSpec, work: Path) -> Iterator[DnsUnderTest]:
+    """The chosen DNS server serving the world, until the block ends."""
     if kind == "nsd":
         with nsd.nsd_server(work / "nsd", world, NSD_ADDRESS) as server:
-            yield server.address, server.port, f"{server.version} on {server.resolver}"
+            label = f"{server.version} on {server.resolver}"
+            yield DnsUnderTest(server.address, server.port, label, server.pid)
     else:
+        # The world has no SMTP or HTTPS servers: the lab process serves only DNS.
         with start_lab(world, work / "lab") as lab:
             ip, port = lab.resolver.rsplit(":", 1)
-            yield ip, int(port), f"lab DNS on {lab.resolver}"
+            yield DnsUnderTest(ip, int(port), f"lab DNS on {lab.resolver}", lab.pid)
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user and system) of a process and its live descendants, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            stat = Path(f"/proc/{current}/stat").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        pending.extend(int(child) for child in children)
+    return total
 
 
 def cli_level(domain: str, resolver: str, port: int, ca_bundle: Path) -> str:
@@ -281,14 +318,14 @@ def report_postfix(n: int, old_tree: Path | None, loop: str, dns_kind: str | Non
         port = postfix.free_port(POSTFIX_ADDRESSES)
         with (
             postfix.postfix_listeners(work / "postfix", POSTFIX_ADDRESSES, port, pki),
-            postfix_dns(kind, world, work) as (ip, dns_port, where),
+            postfix_dns(kind, world, work) as dns_server,
         ):
-            resolver = f"{ip}:{dns_port}"
+            ip, dns_port = dns_server.address, dns_server.port
             first = domains["hosted"][0]
-            level = cli_level(first, resolver, port, pki.ca_bundle)
-            print(f"  {where}; probe CLI: {first} {level}", flush=True)
+            level = cli_level(first, f"{ip}:{dns_port}", port, pki.ca_bundle)
+            print(f"  {dns_server.label}; probe CLI: {first} {level}", flush=True)
             if level != "verified":
-                raise SystemExit(f"the probe CLI graded {first} {level} through {where}")
+                raise SystemExit(f"the probe CLI graded {first} {level} via {dns_server.label}")
             settings = {
                 "resolvers": [[ip, dns_port]],
                 "ca_bundle": str(pki.ca_bundle),
@@ -309,9 +346,9 @@ def report_postfix(n: int, old_tree: Path | None, loop: str, dns_kind: str | Non
                 floor_job = {"pairs": pairs, "port": port, "max_connections": 64}
                 probe_job = {"domains": names, "settings": settings}
                 figures = {"floor": measure(REPO, "floor", floor_job, work)}
-                figures["head"] = measure(REPO, "probe", probe_job, work)
+                figures["head"] = measure(REPO, "probe", probe_job, work, dns_server.pid)
                 if old_tree is not None:
-                    figures["old"] = measure(old_tree, "probe", probe_job, work)
+                    figures["old"] = measure(old_tree, "probe", probe_job, work, dns_server.pid)
                 print_postfix(name, len(names), len(pairs), figures)
 
 
@@ -323,9 +360,10 @@ def print_postfix(name: str, n: int, pairs: int, figures: dict[str, dict]) -> No
             continue
         f = figures[key]
         levels = f" levels {f['levels']}" if "levels" in f else ""
+        dns = f" (DNS server {1000 * f['dns_cpu'] / n:.2f})" if "dns_cpu" in f else ""
         lines.append(
             f"  {label:>17}: {rate[key]:6.0f} domains/s, wall {f['wall']:.2f} s, "
-            f"CPU {1000 * f['cpu'] / n:.2f} ms/domain, handshakes {f['handshakes']}{levels}"
+            f"CPU {1000 * f['cpu'] / n:.2f}{dns} ms/domain, handshakes {f['handshakes']}{levels}"
         )
     lines.append(f"  probe / floor: {rate['head'] / rate['floor']:.2f}")
     if "old" in rate:

@@ -121,6 +121,7 @@ class NsdServer:
     address: str
     port: int
     version: str
+    pid: int
 
     @property
     def resolver(self) -> str:
@@ -150,7 +151,7 @@ def nsd_server(root: Path, world: WorldSpec, address: str) -> Iterator[NsdServer
     )
     try:
         _wait_answering(process, address, port, world.zone, log)
-        yield NsdServer(address, port, version())
+        yield NsdServer(address, port, version(), process.pid)
     finally:
         if process.poll() is None:
             process.terminate()
