@@ -1,7 +1,7 @@
 """Probe throughput on lab worlds of 1,000 domains, against a bare STARTTLS floor.
 
 Run: .venv/bin/python bench/probe_throughput.py [--domains 1000] [--world a|b|postfix]
-     [--old-tree PATH]
+     [--old-tree PATH] [--dns nsd|lab]
 
 World (a): every domain has its own MX host name; the names are spread over a handful of
 addresses, as at hosted providers. World (b): the domains share 100 MX hosts.
@@ -11,17 +11,23 @@ without verification and QUITs, once per (MX host, address), with the same polit
 peak RSS, TLS handshakes, and the probe/floor ratio.
 
 Postfix worlds (run as root with Debian's postfix installed; skipped otherwise): real `smtpd`
-listeners on 8 loopback addresses with a throwaway test CA, the lab's DNS pointing 1,000
+listeners on 8 loopback addresses with a throwaway test CA, and a DNS server pointing 1,000
 hosted domains (distinct MX names over the 8 addresses) and 1,000 domains sharing 100 MX hosts
-at them. Side by side in one run, each in a fresh process: the bare floor, the probe of this
-tree, and (with --old-tree, e.g. a `git worktree add /tmp/probe-old cf624e5`) an older
-commit's probe. Only loopback is touched; Postfix and the lab are stopped at the end.
+at them. The DNS server is Debian's NSD where installed (`--dns nsd`, the default), serving the
+zone the lab would serve, so that the lab's Python DNS server (`--dns lab`, and the labelled
+fallback without NSD) does not bound the probe's rate; the output says which was used. Side by
+side in one run, each in a fresh process: the bare floor, the probe of this tree, and (with
+--old-tree, e.g. a `git worktree add /tmp/probe-old cf624e5`) an older commit's probe, each
+with the DNS server's CPU during it. Only loopback is touched; Postfix and the DNS server are
+stopped at the end.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import dataclasses
 import json
 import os
 import resource
@@ -31,13 +37,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import dns.resolver
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.support import postfix  # noqa: E402
+from bench.support import nsd, postfix  # noqa: E402
 from monitoring.probe import ProbeConfig  # noqa: E402
 from monitoring.probe.engine import Batch  # noqa: E402
 from tests.lab import bulk_world, start_lab  # noqa: E402
@@ -47,6 +54,7 @@ from tests.lab.world import ZONE, WorldBuilder, WorldSpec  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 RUNNER = REPO / "bench" / "support" / "probe_runner.py"
 POSTFIX_ADDRESSES = [f"127.20.0.{i}" for i in range(1, 9)]
+NSD_ADDRESS = "127.20.0.53"
 SHARED_HOSTS = 100
 
 
@@ -194,9 +202,10 @@ def postfix_dns_world(n: int) -> tuple[WorldSpec, dict[str, list[str]]]:
     return b.world, domains
 
 
-def measure(tree: Path, mode: str, job: dict, work: Path) -> dict:
+def measure(tree: Path, mode: str, job: dict, work: Path, dns_pid: int | None = None) -> dict:
     job_file = work / f"job-{mode}.json"
     job_file.write_text(json.dumps(job))
+    dns_cpu = tree_cpu(dns_pid) if dns_pid else 0.0
     done = subprocess.run(
         [
             sys.executable,
@@ -213,15 +222,95 @@ def measure(tree: Path, mode: str, job: dict, work: Path) -> dict:
         check=True,
         env={**os.environ, "PYTHONPATH": ""},
     )
-    return json.loads(done.stdout.splitlines()[-1])
+    figures = json.loads(done.stdout.splitlines()[-1])
+    if dns_pid:
+        figures["dns_cpu"] = tree_cpu(dns_pid) - dns_cpu
+    return figures
 
 
-def report_postfix(n: int, old_tree: Path | None, loop: str) -> None:
+def choose_dns(asked: str | None) -> tuple[str, str]:
+    """The DNS server for the Postfix worlds, and a line that says which and why."""
+    why_not = nsd.available()
+    if asked == "lab":
+        return "lab", "DNS: the lab's Python DNS server (--dns lab)"
+    if why_not is None:
+        return "nsd", f"DNS: {nsd.version()}, authoritative for the lab zone (compiled)"
+    return "lab", (
+        f"DNS: the lab's Python DNS server, as a FALLBACK: NSD {why_not}; the lab's DNS "
+        "shares the cores with the probe and bounds its rate"
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class DnsUnderTest:
+    address: str
+    port: int
+    label: str
+    pid: int  # the server's process; its CPU (children included) is the DNS side's cost
+
+
+@contextlib.contextmanager
+def postfix_dns(kind: str, world: WorldSpec, work: Path) -> Iterator[DnsUnderTest]:
+    """The chosen DNS server serving the world, until the block ends."""
+    if kind == "nsd":
+        with nsd.nsd_server(work / "nsd", world, NSD_ADDRESS) as server:
+            label = f"{server.version} on {server.resolver}"
+            yield DnsUnderTest(server.address, server.port, label, server.pid)
+    else:
+        # The world has no SMTP or HTTPS servers: the lab process serves only DNS.
+        with start_lab(world, work / "lab") as lab:
+            ip, port = lab.resolver.rsplit(":", 1)
+            yield DnsUnderTest(ip, int(port), f"lab DNS on {lab.resolver}", lab.pid)
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user and system) of a process and its live descendants, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            stat = Path(f"/proc/{current}/stat").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        pending.extend(int(child) for child in children)
+    return total
+
+
+def cli_level(domain: str, resolver: str, port: int, ca_bundle: Path) -> str:
+    """The level `python -m monitoring.probe DOMAIN --json` gives with this DNS server."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": "",
+        "SECMAIL_DNS_RESOLVERS": resolver,
+        "SECMAIL_CA_BUNDLE": str(ca_bundle),
+        "SECMAIL_SMTP_PORT": str(port),
+        "SECMAIL_EHLO_NAME": "bench.secmail.test",
+        "SECMAIL_ALLOW_NONPUBLIC": "1",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "monitoring.probe", domain, "--json"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return str(json.loads(done.stdout.splitlines()[-1])["level"])
+
+
+def report_postfix(n: int, old_tree: Path | None, loop: str, dns_kind: str | None) -> None:
     why_not = postfix.available()
     if why_not:
         print(f"Postfix worlds skipped: {why_not}", flush=True)
         return
     world, domains = postfix_dns_world(n)
+    kind, label = choose_dns(dns_kind)
+    print(label, flush=True)
     with tempfile.TemporaryDirectory(prefix="secmail-bench-postfix-") as tmp:
         work = Path(tmp)
         work.chmod(0o755)  # Postfix's unprivileged daemons must reach their sockets below it
@@ -229,11 +318,16 @@ def report_postfix(n: int, old_tree: Path | None, loop: str) -> None:
         port = postfix.free_port(POSTFIX_ADDRESSES)
         with (
             postfix.postfix_listeners(work / "postfix", POSTFIX_ADDRESSES, port, pki),
-            start_lab(world, work / "lab") as lab,
+            postfix_dns(kind, world, work) as dns_server,
         ):
-            ip, dns_port = lab.resolver.rsplit(":", 1)
+            ip, dns_port = dns_server.address, dns_server.port
+            first = domains["hosted"][0]
+            level = cli_level(first, f"{ip}:{dns_port}", port, pki.ca_bundle)
+            print(f"  {dns_server.label}; probe CLI: {first} {level}", flush=True)
+            if level != "verified":
+                raise SystemExit(f"the probe CLI graded {first} {level} via {dns_server.label}")
             settings = {
-                "resolvers": [[ip, int(dns_port)]],
+                "resolvers": [[ip, dns_port]],
                 "ca_bundle": str(pki.ca_bundle),
                 "smtp_port": port,
                 "ehlo_name": "bench.secmail.test",
@@ -244,7 +338,7 @@ def report_postfix(n: int, old_tree: Path | None, loop: str) -> None:
                 "loop": loop,
             }
             config = ProbeConfig(
-                resolvers=((ip, int(dns_port)),), smtp_port=port, ehlo_name="bench.test"
+                resolvers=((ip, dns_port),), smtp_port=port, ehlo_name="bench.test"
             )
             for name in ("hosted", "shared"):
                 names = domains[name]
@@ -252,9 +346,9 @@ def report_postfix(n: int, old_tree: Path | None, loop: str) -> None:
                 floor_job = {"pairs": pairs, "port": port, "max_connections": 64}
                 probe_job = {"domains": names, "settings": settings}
                 figures = {"floor": measure(REPO, "floor", floor_job, work)}
-                figures["head"] = measure(REPO, "probe", probe_job, work)
+                figures["head"] = measure(REPO, "probe", probe_job, work, dns_server.pid)
                 if old_tree is not None:
-                    figures["old"] = measure(old_tree, "probe", probe_job, work)
+                    figures["old"] = measure(old_tree, "probe", probe_job, work, dns_server.pid)
                 print_postfix(name, len(names), len(pairs), figures)
 
 
@@ -266,9 +360,10 @@ def print_postfix(name: str, n: int, pairs: int, figures: dict[str, dict]) -> No
             continue
         f = figures[key]
         levels = f" levels {f['levels']}" if "levels" in f else ""
+        dns = f" (DNS server {1000 * f['dns_cpu'] / n:.2f})" if "dns_cpu" in f else ""
         lines.append(
             f"  {label:>17}: {rate[key]:6.0f} domains/s, wall {f['wall']:.2f} s, "
-            f"CPU {1000 * f['cpu'] / n:.2f} ms/domain, handshakes {f['handshakes']}{levels}"
+            f"CPU {1000 * f['cpu'] / n:.2f}{dns} ms/domain, handshakes {f['handshakes']}{levels}"
         )
     lines.append(f"  probe / floor: {rate['head'] / rate['floor']:.2f}")
     if "old" in rate:
@@ -286,9 +381,14 @@ def main() -> None:
         "--old-tree", type=Path, help="a worktree of an older commit, measured beside this one"
     )
     parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
+    parser.add_argument(
+        "--dns",
+        choices=("nsd", "lab"),
+        help="DNS of the Postfix worlds: Debian's NSD (the default where installed) or the lab's",
+    )
     args = parser.parse_args()
     if args.world == "postfix":
-        report_postfix(args.domains, args.old_tree, args.loop)
+        report_postfix(args.domains, args.old_tree, args.loop, args.dns)
         return
     if args.world:
         report(args.world, args.domains)
@@ -299,7 +399,7 @@ def main() -> None:
             [sys.executable, __file__, "--world", key, "--domains", str(args.domains)],
             check=True,
         )
-    report_postfix(args.domains, args.old_tree, args.loop)
+    report_postfix(args.domains, args.old_tree, args.loop, args.dns)
 
 
 if __name__ == "__main__":
