@@ -62,7 +62,7 @@ def run(
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
-        from monitoring import cycles
+        from monitoring.cycles import cycle_start
         from monitoring.models import Certificate, HostObservation, ProbeCycle, StatusChange
 
         build_industry(n_domains)
@@ -81,7 +81,7 @@ def run(
                 changes_before = StatusChange.objects.count()
                 started = time.perf_counter()
                 with CaptureQueriesContext(connection) as enqueue_queries:
-                    cycle = cycles.cycle_start(size=batch)
+                    cycle = cycle_start(size=batch)
                 enqueued = time.perf_counter() - started
                 while (
                     ProbeCycle.objects.values_list("finished", flat=True).get(pk=cycle.pk) is None
