@@ -69,6 +69,8 @@ def lab_config(lab) -> ProbeConfig:
         connect_timeout=5,
         probe_timeout=30,
         max_connections=64,
+        # The lab lives on loopback, which the probe otherwise never connects to.
+        allow_nonpublic=True,
     )
 
 
