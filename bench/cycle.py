@@ -58,7 +58,8 @@ def run(
         redis_server() as broker_url,
         start_lab(world, state / "lab") as lab,
     ):
-        django_for_bench(database, REDIS_URL=broker_url)
+        # The enqueuing side looks up new domains' MX hosts too: through the lab's DNS.
+        django_for_bench(database, REDIS_URL=broker_url, **lab_env(lab))
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
