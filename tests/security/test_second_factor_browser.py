@@ -55,6 +55,8 @@ def test_it_enrols_and_uses_an_authenticator_app(page, personas) -> None:  # noq
     page.wait_for_url(lambda url: "second-factor" not in url)
 
     # The language switcher submits without an inline handler (CSP forbids one).
-    page.select_option("select[name=language]", "fr-ca")
-    page.wait_for_load_state()
+    # Waiting for the navigation the change starts: a bare wait_for_load_state can return on
+    # the page that is still showing, before the form's submission has even begun.
+    with page.expect_navigation():
+        page.select_option("select[name=language]", "fr-ca")
     assert page.locator("html").get_attribute("lang") == "fr-ca"
