@@ -152,6 +152,9 @@ def broker(url: str) -> Iterator[None]:
     app.conf.broker_url = url
     app.conf.result_backend = url
     app._after_fork()  # drops the connection pools made for the old broker
+    # A test starts on empty queues: a tick or batch an earlier test left unconsumed would
+    # otherwise run in this test's worker (a scheduled cycle appearing out of nowhere).
+    app.control.purge()
     try:
         yield
     finally:
