@@ -20,6 +20,18 @@ class Organization(Schema):
     warnings: list[str]
     checked_at: str | None
     member: bool
+    # How its gateways send, as secmail's receiver observed them: tls, legacy-tls, plaintext,
+    # or unknown (never observed: pairs with it are "assumed").
+    outbound: str
+
+
+class Stated(Schema):
+    """Comply or explain: the organization's current statement, as the pages show it."""
+
+    kind: str  # explanation (by the organization) or exception (accepted by staff)
+    text: str
+    target_date: str | None
+    created: str
 
 
 class Domain(Schema):
@@ -33,6 +45,8 @@ class Domain(Schema):
 
 class OrganizationDetail(Organization):
     domains: list[Domain]
+    explanation: Stated | None
+    exception: Stated | None
 
 
 class DomainResult(Schema):

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from monitoring import levels, selectors
 from monitoring.dashboard import selectors as reads
+from monitoring.explanations import selectors as explanations
 from monitoring.models import DomainStatus, HostObservation, StatusChange
 from monitoring.probe.model import (
     AddressResult,
@@ -78,6 +79,18 @@ def _summary_json(summary: reads.OrganizationSummary, *, member: bool) -> dict[s
         "warnings": list(summary.warnings),
         "checked_at": _iso(summary.checked_at),
         "member": member,
+        "outbound": summary.outbound,
+    }
+
+
+def _stated(explanation: Any) -> dict[str, Any] | None:
+    if explanation is None or not explanation.text:
+        return None
+    return {
+        "kind": explanation.kind,
+        "text": explanation.text,
+        "target_date": explanation.target_date.isoformat() if explanation.target_date else None,
+        "created": _iso(explanation.created),
     }
 
 
@@ -110,6 +123,9 @@ def organization_detail(*, viewer: User, slug: str) -> dict[str, Any]:
         }
         for status in selectors.organization_domains(organization=organization)
     ]
+    current = explanations.current_explanation(organization.pk)
+    found["explanation"] = _stated(current.explanation)
+    found["exception"] = _stated(current.exception)
     return found
 
 

@@ -149,3 +149,27 @@ def test_it_publishes_a_valid_openapi_document(api_as, world) -> None:
     validate(document)
     assert "/api/v1/pairs" in document["paths"]
     assert "/api/v1/organizations/{slug}/policy/{flavour}" in document["paths"]
+
+
+def test_it_gives_the_explanation_and_outbound_the_pages_show(api_as, world) -> None:
+    from datetime import date
+
+    from monitoring.explanations.services import explanation_record
+    from monitoring.models import OrganizationStatus
+
+    charlie = world.charlie
+    explanation_record(
+        organization=charlie,
+        author=world.personas.charlie,
+        text="Moving to hosted mail by 2027-03",
+        target_date=date(2027, 3, 31),
+    )
+    OrganizationStatus.objects.filter(pk=charlie.pk).update(outbound="plaintext")
+    # bob is a partner of charlie's organization: he sees the statement beside its level.
+    found = api_as(world.personas.bob).get(f"/organizations/{charlie.slug}").json()
+    assert found["explanation"]["text"] == "Moving to hosted mail by 2027-03"
+    assert found["explanation"]["target_date"] == "2027-03-31"
+    assert found["exception"] is None
+    assert found["outbound"] == "plaintext"
+    listed = api_as(world.personas.bob).get("/organizations").json()["items"]
+    assert {item["slug"]: item["outbound"] for item in listed}[charlie.slug] == "plaintext"
