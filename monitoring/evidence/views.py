@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from monitoring.evidence import tlsrpt
 from monitoring.evidence.models import TlsReport
 from monitoring.evidence.services import tlsrpt_ingest, tlsrpt_post_allowed
+from secmail.security.client import client_address
 
 
 def _body(request: HttpRequest) -> Iterator[bytes]:
@@ -26,7 +27,8 @@ def _rejected(status: int, reason: str) -> JsonResponse:
 @csrf_exempt  # senders are mail systems, not browsers: there is no session to protect
 @require_POST
 def tlsrpt_post(request: HttpRequest) -> JsonResponse:
-    client = request.META.get("REMOTE_ADDR", "")
+    # The client behind a declared proxy, as every other limit sees it (docs/security.md).
+    client = client_address(request)
     if not tlsrpt_post_allowed(client=client):
         return _rejected(429, "too many reports from your address; try again in an hour")
     kind = tlsrpt.payload_kind(request.content_type or "")

@@ -251,6 +251,28 @@ class TestHostileReports:
         assert statuses == [400, 400, 400, 429]
         cache.clear()
 
+    def test_it_counts_each_client_behind_a_declared_proxy_apart(
+        self, registry: Any, client: Any, settings: Any
+    ) -> None:
+        from django.core.cache import cache
+
+        cache.clear()
+        settings.SECMAIL_TLSRPT_POSTS_PER_HOUR = 2
+        settings.SECMAIL_TRUSTED_PROXIES = ["10.0.0.2"]
+
+        def post(sender: str) -> int:
+            return client.post(
+                "/tlsrpt/",
+                b"{}",
+                content_type="application/tlsrpt+json",
+                REMOTE_ADDR="10.0.0.2",
+                HTTP_X_FORWARDED_FOR=sender,
+            ).status_code
+
+        assert [post("203.0.113.1") for _ in range(3)] == [400, 400, 429]
+        assert post("203.0.113.2") == 400  # another sender through the same proxy
+        cache.clear()
+
 
 MEMORY_PROBE = """
 import datetime, resource, sys, tracemalloc
