@@ -31,7 +31,6 @@ import dataclasses
 import json
 import os
 import resource
-import ssl
 import statistics
 import subprocess
 import sys
@@ -45,6 +44,7 @@ import dns.resolver
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.support import nsd, postfix  # noqa: E402
+from bench.support.probe_runner import floor_dialogues  # noqa: E402
 from monitoring.probe import ProbeConfig  # noqa: E402
 from monitoring.probe.engine import Batch  # noqa: E402
 from tests.lab import bulk_world, start_lab  # noqa: E402
@@ -110,31 +110,8 @@ def resolve_pairs(domains: list[str], config: ProbeConfig) -> list[tuple[str, st
 
 
 async def floor(pairs: list[tuple[str, str]], config: ProbeConfig) -> tuple[float, int]:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    gates: dict[str, asyncio.Semaphore] = {}
-    overall = asyncio.Semaphore(config.max_connections)
-    handshakes = 0
-
-    async def one(host: str, ip: str) -> None:
-        nonlocal handshakes
-        async with gates.setdefault(ip, asyncio.Semaphore(1)), overall:
-            reader, writer = await asyncio.open_connection(ip, config.smtp_port)
-            await reader.readuntil(b"\r\n")
-            writer.write(b"EHLO floor.test\r\n")
-            while (await reader.readline())[3:4] == b"-":
-                pass
-            writer.write(b"STARTTLS\r\n")
-            await reader.readline()
-            await writer.start_tls(context, server_hostname=host)
-            handshakes += 1
-            writer.write(b"QUIT\r\n")
-            await reader.readline()
-            writer.close()
-
     started = time.perf_counter()
-    await asyncio.gather(*(one(h, ip) for h, ip in pairs))
+    handshakes = await floor_dialogues(pairs, config.smtp_port, config.max_connections)
     return time.perf_counter() - started, handshakes
 
 
