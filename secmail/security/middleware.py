@@ -49,15 +49,15 @@ class UntrustedForwardingMiddleware:
     """Drops X-Forwarded-* headers that did not come from a declared proxy.
 
     Django's SECURE_PROXY_SSL_HEADER believes X-Forwarded-Proto from anyone; a client that reached
-    gunicorn directly could claim https. With SECMAIL_TRUSTED_PROXIES set, only the declared
-    proxies are heard.
+    gunicorn directly could claim https. Only the proxies declared in SECMAIL_TRUSTED_PROXIES
+    are heard; with none declared, nobody is (the socket peer is the client).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if settings.SECMAIL_TRUSTED_PROXIES and not from_trusted_proxy(request):
+        if not from_trusted_proxy(request):
             for key in [key for key in request.META if key.startswith("HTTP_X_FORWARDED_")]:
                 del request.META[key]
         return self.get_response(request)
