@@ -12,11 +12,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.utils import timezone
-
-from monitoring.evidence.models import TlsReportFailure, TlsReportPolicy
+from monitoring.evidence.selectors import figures_per_report, report_policies
 from monitoring.models import DomainStatus, HostObservation
 
 REPORT_DAYS = 30
@@ -106,6 +104,10 @@ class DomainEvidence:
         )
 
 
+def _at_mx(result_type: str, mx_host: str) -> tuple[str, str]:
+    return result_type, mx_host.lower().rstrip(".")
+
+
 def reports_beside_probes(
     *,
     statuses: Sequence[DomainStatus],
@@ -116,46 +118,22 @@ def reports_beside_probes(
     """Per domain (id) with reports in the last `days`: each sender's figures and failures,
     each failure marked explained or not by the probe's facts. Two queries.
 
-    Within one report a domain's `sts` and `tlsa` entries describe the same sessions, so a
-    report counts the largest figure among its entries (as tlsrpt_by_domain does); reports of
-    one sender are then summed.
+    Each report's figures come from figures_per_report, failures per result type and receiving
+    MX (the same rule as export_tlsrpt); reports of one sender are then summed.
     """
     by_domain = {status.domain_id: status for status in statuses if status.domain_id}
-    since = (now or timezone.now()) - timedelta(days=days)
-    policies = TlsReportPolicy.objects.filter(
-        domain_id__in=list(by_domain), report__end_at__gte=since
-    )
-    # (domain, report) -> figures of the report: the largest among its entries.
-    per_report: dict[tuple[int, int], list[int]] = {}
-    reporter_of: dict[int, str] = {}
-    policy_key: dict[int, tuple[int, int]] = {}
-    for policy_id, domain_id, report_id, reporter, successful, failed in policies.values_list(
-        "pk", "domain_id", "report_id", "report__organization_name", "successful", "failed"
-    ):
-        key = (domain_id, report_id)
-        policy_key[policy_id] = key
-        reporter_of[report_id] = reporter
-        figures = per_report.setdefault(key, [0, 0])
-        figures[0], figures[1] = max(figures[0], successful), max(figures[1], failed)
-    per_report_failures: dict[tuple[int, int], dict[tuple[str, str], int]] = defaultdict(dict)
-    by_policy: dict[tuple[int, str, str], int] = defaultdict(int)
-    for policy_id, result_type, mx_host, count in TlsReportFailure.objects.filter(
-        policy__in=policies
-    ).values_list("policy_id", "result_type", "receiving_mx_hostname", "count"):
-        by_policy[(policy_id, result_type, mx_host.lower().rstrip("."))] += count
-    for (policy_id, result_type, mx_host), count in by_policy.items():
-        failures = per_report_failures[policy_key[policy_id]]
-        failures[(result_type, mx_host)] = max(failures.get((result_type, mx_host), 0), count)
+    policies = report_policies(days=days, domain_ids=list(by_domain), now=now)
     found: dict[int, dict[str, ReporterFigures]] = defaultdict(dict)
     failure_totals: dict[tuple[int, str], dict[tuple[str, str], int]] = defaultdict(dict)
-    for (domain_id, report_id), (successful, failed) in per_report.items():
-        reporter = reporter_of[report_id]
-        figures = found[domain_id].setdefault(reporter, ReporterFigures(reporter))
+    for report in figures_per_report(policies, _at_mx):
+        figures = found[report.domain_id].setdefault(
+            report.reporter, ReporterFigures(report.reporter)
+        )
         figures.reports += 1
-        figures.successful += successful
-        figures.failed += failed
-        totals = failure_totals[(domain_id, reporter)]
-        for key, count in per_report_failures.get((domain_id, report_id), {}).items():
+        figures.successful += report.successful
+        figures.failed += report.failed
+        totals = failure_totals[(report.domain_id, report.reporter)]
+        for key, count in report.failures.items():
             totals[key] = totals.get(key, 0) + count
     for (domain_id, reporter), totals in failure_totals.items():
         status, seen = by_domain[domain_id], observations.get(domain_id, [])

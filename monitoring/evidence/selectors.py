@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -140,17 +140,22 @@ class DomainReports:
 
 
 @dataclass(slots=True)
-class _Figures:
-    """One domain's figures in one report: the largest among its entries."""
+class ReportFigures:
+    """One domain's figures in one TLS report: the largest among its entries."""
 
+    domain_id: int
+    domain: str
+    reporter: str  # the report's organization-name
     successful: int = 0
     failed: int = 0
-    failures: dict[str, int] = field(default_factory=dict)
+    failures: dict[Hashable, int] = field(default_factory=dict)  # failure_key -> sessions
 
 
-def _policies(
-    days: int | None, domain_ids: Iterable[int] | None, now: datetime | None
+def report_policies(
+    *, days: int | None = None, domain_ids: Iterable[int] | None = None, now: datetime | None = None
 ) -> QuerySet[TlsReportPolicy]:
+    """Report entries, of reports whose period ended within `days` and of `domain_ids` when
+    given."""
     policies = TlsReportPolicy.objects.all()
     if days is not None:
         policies = policies.filter(
@@ -161,42 +166,59 @@ def _policies(
     return policies
 
 
+def figures_per_report(
+    policies: QuerySet[TlsReportPolicy], failure_key: Callable[[str, str], Hashable]
+) -> list[ReportFigures]:
+    """Each domain's figures in each report of `policies`, in two queries.
+
+    Within one report a domain's `sts` and `tlsa` entries describe the same sessions, so a
+    domain takes the largest figure among its entries of a report: successful, failed, and
+    failures alike. Failures are counted per `failure_key(result_type, receiving MX)` within an
+    entry before the largest is taken. Callers sum the figures over reports as they group them.
+    """
+    rows = policies.values_list(
+        "id",
+        "report_id",
+        "domain_id",
+        "domain__name",
+        "report__organization_name",
+        "successful",
+        "failed",
+    )
+    per_report: dict[tuple[int, int], ReportFigures] = {}
+    policy_key: dict[int, tuple[int, int]] = {}
+    for policy_id, report_id, domain_id, domain, reporter, successful, failed in rows.iterator(
+        2000
+    ):
+        key = (domain_id, report_id)
+        policy_key[policy_id] = key
+        figures = per_report.setdefault(key, ReportFigures(domain_id, domain, reporter))
+        figures.successful = max(figures.successful, successful)
+        figures.failed = max(figures.failed, failed)
+    by_policy: dict[tuple[int, Hashable], int] = defaultdict(int)
+    failures = TlsReportFailure.objects.filter(policy__in=policies).values_list(
+        "policy_id", "result_type", "receiving_mx_hostname", "count"
+    )
+    for policy_id, result_type, mx_host, count in failures.iterator(2000):
+        by_policy[(policy_id, failure_key(result_type, mx_host))] += count
+    for (policy_id, key), count in by_policy.items():
+        found = per_report[policy_key[policy_id]].failures
+        found[key] = max(found.get(key, 0), count)
+    return list(per_report.values())
+
+
 def tlsrpt_by_domain(
     *, days: int | None = None, domain_ids: Iterable[int] | None = None, now: datetime | None = None
 ) -> list[DomainReports]:
-    """TLS report figures per registry domain with reports, in domain order.
-
-    Within one report a domain's `sts` and `tlsa` entries describe the same sessions, so a
-    domain takes the largest figure among its entries of a report (successful, failed, and
-    failures per result type alike); figures are then summed over reports. `days` keeps
-    reports whose period ended within that many days.
-    """
-    policies = _policies(days, domain_ids, now)
-    rows = policies.values_list(
-        "id", "report_id", "domain__name", "successful", "failed", "report__organization_name"
-    )
-    per_report: dict[tuple[str, int], _Figures] = {}
-    policy_key: dict[int, tuple[str, int]] = {}
-    reporters: dict[str, set[str]] = defaultdict(set)
-    for policy_id, report_id, domain, successful, failed, reporter in rows.iterator(2000):
-        key = (domain, report_id)
-        policy_key[policy_id] = key
-        reporters[domain].add(reporter)
-        figures = per_report.setdefault(key, _Figures())
-        figures.successful = max(figures.successful, successful)
-        figures.failed = max(figures.failed, failed)
-    by_policy: dict[tuple[int, str], int] = defaultdict(int)
-    failures = TlsReportFailure.objects.filter(policy__in=policies).values_list(
-        "policy_id", "result_type", "count"
-    )
-    for policy_id, result_type, count in failures.iterator(2000):
-        by_policy[(policy_id, result_type)] += count
-    for (policy_id, result_type), count in by_policy.items():
-        types = per_report[policy_key[policy_id]].failures
-        types[result_type] = max(types.get(result_type, 0), count)
+    """TLS report figures per registry domain with reports, in domain order: each report's
+    figures (figures_per_report, failures per result type) summed over reports. `days` keeps
+    reports whose period ended within that many days."""
+    policies = report_policies(days=days, domain_ids=domain_ids, now=now)
     domains: dict[str, DomainReports] = {}
-    for (domain, _), figures in per_report.items():
-        aggregate = domains.setdefault(domain, DomainReports(domain=domain))
+    reporters: dict[str, set[str]] = defaultdict(set)
+    for figures in figures_per_report(policies, lambda result_type, _mx_host: result_type):
+        aggregate = domains.setdefault(figures.domain, DomainReports(domain=figures.domain))
+        reporters[figures.domain].add(figures.reporter)
         aggregate.reports += 1
         aggregate.successful += figures.successful
         aggregate.failed += figures.failed

@@ -103,3 +103,19 @@ def test_it_advises_the_tls_rpt_record_that_reaches_secmail(client, world) -> No
     page = client.get(f"/orgs/{charlie.slug}/").content.decode()
     assert f"_smtp._tls.{CHARLIE}" in page
     assert "v=TLSRPTv1; rua=mailto:tlsrpt@receiver.example.org" in page
+
+
+def test_a_failure_both_entries_of_a_report_list_counts_once(settings) -> None:
+    settings.SECMAIL_RECEIVER_DOMAIN = "receiver.example.org"
+    alpha = organization("Alpha Brokers", ALPHA)
+    store(T0, [result(ALPHA, Level.ENCRYPTED, hosts=((f"mx1.{ALPHA}", "192.0.2.24"),))])
+    report = google_report()
+    sts, tlsa = report["policies"][:2]  # the entries for ALPHA
+    # The tlsa entry lists the same 12 failed sessions the sts entry does.
+    tlsa["failure-details"].append(dict(sts["failure-details"][0]))
+    tlsrpt_ingest(chunks=[as_json(report)], kind="json", channel="file")
+    [exported] = tlsrpt_by_domain(days=30)
+    assert exported.failures["certificate-expired"] == 12
+    [google] = _evidence(alpha).reporters
+    counts = {(line.result_type, line.mx_host): line.count for line in google.failures}
+    assert counts[("certificate-expired", f"mx2.{ALPHA}")] == 12
