@@ -15,6 +15,7 @@ from .grading import grade
 from .lookup import Outcome, Resolver, addresses, mx_records
 from .model import (
     AddressResult,
+    CertificateInfo,
     DaneResult,
     DomainResult,
     Level,
@@ -256,18 +257,7 @@ class Batch:
             return self._address_result(host, dialogue, tlsa, now)
         except Exception as exc:  # noqa: BLE001 - a certificate no parser expected; recorded
             why = f"certificate not analyzable: {type(exc).__name__}: {str(exc)[:120]}"
-            address = AddressResult(
-                ip=dialogue.ip,
-                tested=dialogue.tested,
-                starttls=dialogue.starttls,
-                tls_version=dialogue.tls_version,
-                cipher=dialogue.cipher,
-                error=dialogue.error,
-                smtp_reply=dialogue.smtp_reply,
-                detail=dialogue.detail or why,
-                extensions=dialogue.extensions,
-            )
-            return address, False
+            return _as_seen(dialogue, detail=dialogue.detail or why), False
 
     def _address_result(
         self, host: str, dialogue: Dialogue, tlsa: _HostTlsa | None, now: datetime
@@ -281,16 +271,9 @@ class Batch:
                 certificate, is_valid = analyzed
             if tlsa is not None and tlsa.records:
                 match = dane_match(tlsa.records, dialogue.chain_der, (host,), now)
-        address = AddressResult(
-            ip=dialogue.ip,
-            tested=dialogue.tested,
-            starttls=dialogue.starttls,
-            tls_version=dialogue.tls_version,
-            cipher=dialogue.cipher,
-            error=dialogue.error,
-            smtp_reply=dialogue.smtp_reply,
+        address = _as_seen(
+            dialogue,
             detail=dialogue.detail,
-            extensions=dialogue.extensions,
             certificate=certificate,
             dane_match=match if dialogue.tested else None,
         )
@@ -385,6 +368,29 @@ def _unique_hosts(hosts: list[tuple[int, str, bool]]) -> list[tuple[int, str, bo
             seen.add(entry[1])
             unique.append(entry)
     return unique
+
+
+def _as_seen(
+    dialogue: Dialogue,
+    *,
+    detail: str | None,
+    certificate: CertificateInfo | None = None,
+    dane_match: bool | None = None,
+) -> AddressResult:
+    """An address as its SMTP dialogue saw it, with what judging its chain added."""
+    return AddressResult(
+        ip=dialogue.ip,
+        tested=dialogue.tested,
+        starttls=dialogue.starttls,
+        tls_version=dialogue.tls_version,
+        cipher=dialogue.cipher,
+        error=dialogue.error,
+        smtp_reply=dialogue.smtp_reply,
+        detail=detail,
+        extensions=dialogue.extensions,
+        certificate=certificate,
+        dane_match=dane_match,
+    )
 
 
 def _address_error(outcome: Outcome) -> str:
