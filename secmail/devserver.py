@@ -108,7 +108,7 @@ def _receiver_env() -> None:
     folder = ROOT / "var" / "receiver"
     cert, key = folder / "cert.pem", folder / "key.pem"
     if not cert.exists() or not key.exists():
-        _make_certificate(cert, key, "mx.receiver.demo.lab.test")
+        make_receiver_certificate(cert, key, "mx.receiver.demo.lab.test")
     os.environ.update(
         {
             "SECMAIL_RECEIVER_DOMAIN": "receiver.demo.lab.test",
@@ -119,8 +119,8 @@ def _receiver_env() -> None:
     )
 
 
-def _make_certificate(cert: Path, key: Path, name: str) -> None:
-    """A self-signed certificate for the demo receiver (senders do not verify receivers)."""
+def make_receiver_certificate(cert: Path, key: Path, name: str) -> None:
+    """A self-signed certificate for a lab or demo receiver (senders do not verify receivers)."""
     import datetime as dt
 
     from cryptography import x509

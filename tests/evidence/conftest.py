@@ -12,19 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import datetime as dt
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
+from secmail.devserver import make_receiver_certificate
 from tests.lab import LabHandle, WorldSpec, start_lab
 from tests.lab.world import RecordSpec
 
@@ -102,29 +99,8 @@ def auth_dns(auth_lab: LabHandle) -> Any:
 def receiver_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     """A self-signed certificate for the receiver (senders do not verify it in practice)."""
     folder = tmp_path_factory.mktemp("receiver-cert")
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"mx.{RECEIVER_DOMAIN}")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(f"mx.{RECEIVER_DOMAIN}")]), False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = Path(folder, "cert.pem"), Path(folder, "key.pem")
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    make_receiver_certificate(cert_path, key_path, f"mx.{RECEIVER_DOMAIN}")
     return str(cert_path), str(key_path)
 
 
