@@ -27,7 +27,9 @@ import dns.name
 import dns.query
 import dns.rcode
 
+from bench import support
 from tests.lab.world import WorldSpec
+from tests.services import stop_process
 
 NSD = "/usr/sbin/nsd"
 CHECKZONE = "/usr/sbin/nsd-checkzone"
@@ -103,17 +105,10 @@ zone:
 
 
 def free_port(address: str) -> int:
-    """A port free for both UDP and TCP on `address` (below the ephemeral range)."""
-    for port in range(25353, 32000, 11):
-        try:
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-                udp.bind((address, port))
-                with socket.socket() as tcp:
-                    tcp.bind((address, port))
-            return port
-        except OSError:
-            continue
-    raise RuntimeError(f"no free port for NSD on {address}")
+    """A port free for both UDP and TCP on `address`."""
+    return support.free_port(
+        [address], (socket.SOCK_DGRAM, socket.SOCK_STREAM), first=25353, step=11
+    )
 
 
 @dataclass(frozen=True)
@@ -153,13 +148,7 @@ def nsd_server(root: Path, world: WorldSpec, address: str) -> Iterator[NsdServer
         _wait_answering(process, address, port, world.zone, log)
         yield NsdServer(address, port, version(), process.pid)
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(process)
 
 
 def _wait_answering(

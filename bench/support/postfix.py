@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from bench import support
+
 POSTFIX = "/usr/sbin/postfix"
 
 
@@ -93,21 +95,8 @@ def make_pki(directory: Path, names: list[str]) -> TestPki:
 
 
 def free_port(addresses: list[str]) -> int:
-    """A port free on every address (below the ephemeral range, like the lab's)."""
-    for port in range(25250, 32000, 7):
-        socks = []
-        try:
-            for address in addresses:
-                sock = socket.socket()
-                socks.append(sock)
-                sock.bind((address, port))
-            return port
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
-    raise RuntimeError("no free port for the Postfix listeners")
+    """A TCP port free on every Postfix address."""
+    return support.free_port(addresses, (socket.SOCK_STREAM,), first=25250, step=7)
 
 
 MAIN_CF = """\

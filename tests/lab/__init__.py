@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+
+from tests.services import stop_process
 
 from .control import LabControl, LabControlError
 from .world import WorldSpec, bulk_world, standard_world
@@ -85,16 +86,7 @@ class LabHandle:
 
     def stop(self, timeout: float = 10.0) -> int | None:
         """SIGTERM, then SIGKILL after ``timeout``; returns the exit code."""
-        code = None
-        if self.process is not None:
-            if self.process.poll() is None:
-                self.process.send_signal(signal.SIGTERM)
-                try:
-                    self.process.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    self.process.kill()
-                    self.process.wait()
-            code = self.process.returncode
+        code = None if self.process is None else stop_process(self.process, timeout)
         if self._log is not None:
             self._log.close()
             self._log = None
