@@ -56,11 +56,7 @@ class AuthDns:
         """pyspf's DNSLookup contract: [((name, type), value)], TempError on failure."""
         try:
             answer = self._resolve(name, qtype, timeout)
-        except (
-            dns.exception.Timeout,
-            dns.resolver.NoNameservers,
-            dns.exception.DNSException,
-        ) as exc:
+        except dns.exception.DNSException as exc:  # timeouts and SERVFAIL (NoNameservers) too
             raise spf.TempError(f"DNS {type(exc).__name__}") from None
         if answer is None:
             return []

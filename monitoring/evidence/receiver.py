@@ -237,9 +237,13 @@ class ReceiverHandler:
         return "451 4.3.0 Local error; try again later"
 
 
-def _peer_ip(session: Session) -> str:
-    peer = session.peer
+def _ip(peer: object) -> str:
+    """The address of a peer name (a tuple for IP sockets)."""
     return str(peer[0]) if isinstance(peer, tuple) else str(peer)
+
+
+def _peer_ip(session: Session) -> str:
+    return _ip(session.peer)
 
 
 def _tls_of(session: Session) -> tuple[str | None, str | None]:
@@ -266,8 +270,7 @@ class ReceiverSMTP(SMTP):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         if not self._started:  # the first call; STARTTLS calls it again for the TLS layer
             self._started = True
-            peer = transport.get_extra_info("peername")
-            ip = str(peer[0]) if isinstance(peer, tuple) else str(peer)
+            ip = _ip(transport.get_extra_info("peername"))
             self._refusal = self._limits.open(ip)
             if self._refusal is None:
                 self._counted_ip = ip

@@ -207,13 +207,11 @@ def figures_per_report(
     return list(per_report.values())
 
 
-def tlsrpt_by_domain(
-    *, days: int | None = None, domain_ids: Iterable[int] | None = None, now: datetime | None = None
-) -> list[DomainReports]:
+def tlsrpt_by_domain(*, days: int | None = None) -> list[DomainReports]:
     """TLS report figures per registry domain with reports, in domain order: each report's
     figures (figures_per_report, failures per result type) summed over reports. `days` keeps
     reports whose period ended within that many days."""
-    policies = report_policies(days=days, domain_ids=domain_ids, now=now)
+    policies = report_policies(days=days)
     domains: dict[str, DomainReports] = {}
     reporters: dict[str, set[str]] = defaultdict(set)
     for figures in figures_per_report(policies, lambda result_type, _mx_host: result_type):
@@ -275,7 +273,6 @@ def reported_failures(
     largest first (one query). Within a report the largest count per type and domain counts,
     since a domain's sts and tlsa entries describe the same sessions."""
     found: dict[tuple[int, str, int, str], ReportedFailure] = {}
-    organization_of: dict[tuple[int, str, int, str], int] = {}
     for org_id, domain, report_id, reporter, received_at, result_type, count in (
         TlsReportFailure.objects.filter(
             policy__domain__organization_id__in=list(organization_ids),
@@ -296,10 +293,9 @@ def reported_failures(
         previous = found.get(key)
         if previous is None or previous.count < count:
             found[key] = ReportedFailure(domain, reporter, result_type, count, received_at)
-            organization_of[key] = org_id
     by_organization: dict[int, list[ReportedFailure]] = defaultdict(list)
-    for key, failure in found.items():
-        by_organization[organization_of[key]].append(failure)
+    for (_report_id, _domain, org_id, _result_type), failure in found.items():
+        by_organization[org_id].append(failure)
     for failures in by_organization.values():
         failures.sort(key=lambda failure: (-failure.count, failure.domain, failure.result_type))
     return dict(by_organization)

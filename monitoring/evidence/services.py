@@ -6,7 +6,8 @@ import base64
 import dataclasses
 import logging
 import secrets
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -115,7 +116,7 @@ def recipient_resolve(*, address: str, domain: str) -> Recipient | None:
 
 def message_record(
     *,
-    organization_id: int,
+    organization_ids: Sequence[int],
     client_ip: str,
     helo: str,
     mail_from: str | None,
@@ -124,34 +125,44 @@ def message_record(
     message: bytes,
     resolver: AuthDns,
     received_at: datetime | None = None,
-) -> ReceivedMessage:
-    """Check SPF and DKIM of one message to a test address and record how it arrived.
+) -> list[ReceivedMessage]:
+    """Check SPF and DKIM of one message once, and record how it arrived for each organization
+    whose test address it was sent to, authenticated or not by that organization's domains.
 
     The message itself is only read for its DKIM signatures and then dropped.
     """
-    registered = list(
-        MailDomain.objects.filter(organization_id=organization_id).values_list("name", flat=True)
-    )
     spf_outcome = check_spf(ip=client_ip, mail_from=mail_from, helo=helo, resolver=resolver)
     dkim_outcome = check_dkim(message=message, resolver=resolver)
-    authenticated, reason = authentication(
-        spf_outcome=spf_outcome, dkim_outcome=dkim_outcome, registered=registered
-    )
-    recorded = ReceivedMessage.objects.create(
-        organization_id=organization_id,
-        received_at=received_at or timezone.now(),
-        client_ip=client_ip,
-        helo=helo[:255],
-        mail_from_domain=mail_from_domain(mail_from)[:253],
-        tls_version=tls_version or "",
-        cipher=(cipher or "")[:100] if tls_version else "",
-        spf_result=spf_outcome.result[:16],
-        dkim_result=dkim_outcome.result,
-        dkim_domain=dkim_outcome.domain[:253],
-        authenticated=authenticated,
-        auth_reason=reason[:300],
-    )
-    outbound_refresh(organization_ids=[organization_id])
+    registered: dict[int, list[str]] = defaultdict(list)
+    for organization_id, name in MailDomain.objects.filter(
+        organization_id__in=list(organization_ids)
+    ).values_list("organization_id", "name"):
+        registered[organization_id].append(name)
+    received_at = received_at or timezone.now()
+    recorded = []
+    for organization_id in organization_ids:
+        authenticated, reason = authentication(
+            spf_outcome=spf_outcome,
+            dkim_outcome=dkim_outcome,
+            registered=registered[organization_id],
+        )
+        recorded.append(
+            ReceivedMessage.objects.create(
+                organization_id=organization_id,
+                received_at=received_at,
+                client_ip=client_ip,
+                helo=helo[:255],
+                mail_from_domain=mail_from_domain(mail_from)[:253],
+                tls_version=tls_version or "",
+                cipher=(cipher or "")[:100] if tls_version else "",
+                spf_result=spf_outcome.result[:16],
+                dkim_result=dkim_outcome.result,
+                dkim_domain=dkim_outcome.domain[:253],
+                authenticated=authenticated,
+                auth_reason=reason[:300],
+            )
+        )
+    outbound_refresh(organization_ids=organization_ids)
     return recorded
 
 
@@ -224,11 +235,10 @@ def tlsrpt_ingest(
     names = {
         policy.policy_domain: _registry_name(policy.policy_domain) for policy in report.policies
     }
-    registry = dict(
-        MailDomain.objects.filter(name__in=set(names.values())).values_list("name", "id")
-    )
+    wanted = set(names.values())
+    registry = dict(MailDomain.objects.filter(name__in=wanted).values_list("name", "id"))
     kept = [p for p in report.policies if names[p.policy_domain] in registry]
-    ignored = sorted({names[p.policy_domain] for p in report.policies} - set(registry))
+    ignored = sorted(wanted - set(registry))
     if not kept:
         listed = ", ".join(ignored[:5]) + (" …" if len(ignored) > 5 else "")
         raise tlsrpt.ReportRejected(f"no policy domain of the report is registered here ({listed})")
@@ -236,7 +246,7 @@ def tlsrpt_ingest(
         status="stored",
         organization_name=report.organization_name,
         report_id=report.report_id,
-        domains=tuple(sorted({names[p.policy_domain] for p in kept})),
+        domains=tuple(sorted(registry)),  # every registry name found has a kept policy
         ignored_domains=tuple(ignored),
     )
     duplicate = dataclasses.replace(outcome, status="duplicate")
@@ -356,17 +366,16 @@ class DatabaseBackend:
         message: bytes,
     ) -> None:
         try:
-            for organization_id in organization_ids:
-                message_record(
-                    organization_id=organization_id,
-                    client_ip=client_ip,
-                    helo=helo,
-                    mail_from=mail_from,
-                    tls_version=tls_version,
-                    cipher=cipher,
-                    message=message,
-                    resolver=self.resolver,
-                )
+            message_record(
+                organization_ids=organization_ids,
+                client_ip=client_ip,
+                helo=helo,
+                mail_from=mail_from,
+                tls_version=tls_version,
+                cipher=cipher,
+                message=message,
+                resolver=self.resolver,
+            )
         finally:
             connections.close_all()
 
