@@ -89,6 +89,38 @@ class TestReceiver:
         assert charlie["gateways"][0]["tls_version"] is None
         assert charlie["gateways"][0]["cipher"] is None
 
+    def test_it_checks_a_message_to_two_organizations_once(
+        self, receiver: Any, orgs: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from monitoring.evidence import services
+
+        checked: list[str] = []
+        real_check = services.check_spf
+
+        def counted(**kwargs: Any) -> Any:
+            checked.append(kwargs["ip"])
+            return real_check(**kwargs)
+
+        monkeypatch.setattr(services, "check_spf", counted)
+        to = [orgs.alpha_address, orgs.charlie_address]
+        with smtplib.SMTP(
+            receiver.host,
+            receiver.port,
+            local_hostname="gw.alpha.evidence.lab.test",
+            source_address=("127.0.0.1", 0),
+            timeout=30,
+        ) as smtp:
+            smtp.send_message(
+                message(f"it@{ALPHA}", ", ".join(to)), from_addr=f"it@{ALPHA}", to_addrs=to
+            )
+        rows = outbound_rows()
+        assert rows["alpha-brokers"]["gateways"][0]["authenticated"] is True
+        # Each organization judges the message by its own domains: Alpha's is not Charlie's.
+        [charlie_gateway] = rows["charlie-insurance"]["gateways"]
+        assert charlie_gateway["authenticated"] is False
+        assert "not one of your domains" in charlie_gateway["reason"]
+        assert checked == ["127.0.0.1"]
+
     def test_it_puts_both_senders_into_the_pair_verdict(self, receiver: Any, orgs: Any) -> None:
         """TLS from Alpha, plain text from Charlie: Charlie -> Alpha is plaintext everywhere."""
         from monitoring import store
