@@ -284,14 +284,19 @@ def _pack(
 
 
 def _enqueue(cycle_id: int, domain_ids: Sequence[int], *, size: int | None = None) -> None:
+    """Send the domains' batches once the transaction commits.
+
+    Planning the batches may ask DNS for new domains' MX hosts (seconds on a first cycle), so
+    it runs after the commit: never while the tick holds its cycle's row and entries' locks,
+    which the workers storing results wait for.
+    """
     if not domain_ids:
         return
-    batches = batches_by_mx(domain_ids, size)
 
     def send() -> None:
         # Registered in every process by MonitoringConfig.ready().
         task = current_app.tasks[PROBE_BATCH_TASK]
-        for batch in batches:
+        for batch in batches_by_mx(domain_ids, size):
             task.delay(cycle_id, batch)
 
     transaction.on_commit(send)

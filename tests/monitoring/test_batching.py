@@ -89,3 +89,25 @@ def test_it_opens_one_session_per_host_and_address_on_a_first_cycle(
     for batch in inline_lab_worker:
         for host in {host_of[pk] for pk in batch}:
             assert sum(1 for b in inline_lab_worker if host in {host_of[pk] for pk in b}) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_plans_batches_after_the_commit_not_under_the_ticks_locks(monkeypatch) -> None:
+    from django.db import connection
+
+    from partners.models import MailDomain
+
+    organization("Planned", "a.plan.example", "b.plan.example")
+    planned_in_transaction: list[bool] = []
+    plan = cycles.batches_by_mx
+
+    def spy(domain_ids, size=None):  # noqa: ANN001, ANN202
+        planned_in_transaction.append(connection.in_atomic_block)
+        return plan(domain_ids, size)
+
+    monkeypatch.setattr(cycles, "batches_by_mx", spy)
+    sent: list[int] = []
+    monkeypatch.setattr(tasks.probe_batch, "delay", lambda cycle_id, ids: sent.extend(ids))
+    cycles.cycle_tick()
+    assert planned_in_transaction == [False]
+    assert sorted(sent) == sorted(MailDomain.objects.values_list("pk", flat=True))
