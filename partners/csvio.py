@@ -130,6 +130,17 @@ def spreadsheet_row(row: Iterable[object]) -> list[object]:
     return [spreadsheet_cell(value) for value in row]
 
 
+class SpreadsheetWriter:
+    """A csv.writer for every CSV secmail writes: each cell goes through spreadsheet_cell, so
+    no name, HELO or reporter a member or a stranger chose reaches a spreadsheet as a formula."""
+
+    def __init__(self, stream: Any, *, lineterminator: str = "\n") -> None:
+        self._writer = csv.writer(stream, lineterminator=lineterminator)
+
+    def writerow(self, row: Iterable[object]) -> Any:
+        return self._writer.writerow(spreadsheet_row(row))
+
+
 def from_spreadsheet_cell(cell: str) -> str:
     """Undo spreadsheet_cell, so that an exported file imports back unchanged."""
     return cell[1:] if _NEUTRALISED.match(cell) else cell
@@ -457,7 +468,7 @@ def _pairs_as_slugs(
 
 def export_partners(fileobj: IO[str]) -> int:
     """Write the whole registry in the import format; returns the number of organizations."""
-    writer = csv.writer(fileobj, lineterminator="\r\n")
+    writer = SpreadsheetWriter(fileobj, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     name_of = dict(Organization.objects.values_list("id", "name"))
     partners_of: dict[int, list[str]] = {}
@@ -474,16 +485,14 @@ def export_partners(fileobj: IO[str]) -> int:
     count = 0
     for org in Organization.objects.order_by("name", "slug"):
         writer.writerow(
-            spreadsheet_row(
-                [
-                    org.name,
-                    org.kind,
-                    org.province,
-                    ";".join(domains_of.get(org.pk, [])),
-                    ";".join(contacts_of.get(org.pk, [])),
-                    ";".join(sorted(partners_of.get(org.pk, []), key=str.lower)),
-                ]
-            )
+            [
+                org.name,
+                org.kind,
+                org.province,
+                ";".join(domains_of.get(org.pk, [])),
+                ";".join(contacts_of.get(org.pk, [])),
+                ";".join(sorted(partners_of.get(org.pk, []), key=str.lower)),
+            ]
         )
         count += 1
     return count

@@ -81,3 +81,56 @@ def test_it_undoes_exactly_what_export_did(value: str) -> None:
     from partners.csvio import spreadsheet_cell
 
     assert from_spreadsheet_cell(str(spreadsheet_cell(value))) == value
+
+
+def _command_csv(name: str) -> str:
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command(name, "--format", "csv", stdout=out)
+    return out.getvalue()
+
+
+def test_it_neutralises_formulas_in_every_command_export(hostile) -> None:
+    """Names come from members; HELO names and TLS reporters from anyone on the internet."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from monitoring.evidence.models import ReceivedMessage, TlsReport, TlsReportPolicy
+
+    now = timezone.now()
+    ReceivedMessage.objects.create(
+        organization=hostile.alpha,
+        received_at=now,
+        client_ip="192.0.2.50",
+        helo=FORMULA_CONTACT,
+        spf_result="none",
+        dkim_result="none",
+    )
+    report = TlsReport.objects.create(
+        organization_name=FORMULA_NAME,
+        report_id="r1",
+        contact_info="+1 555 0100",
+        start_at=now - timedelta(days=1),
+        end_at=now,
+        channel="file",
+        received_at=now,
+    )
+    TlsReportPolicy.objects.create(
+        report=report,
+        domain=hostile.alpha.domains.get(),
+        policy_type="no-policy-found",
+        successful=1,
+        failed=0,
+    )
+    expected = {
+        "export_pairs": "'" + FORMULA_NAME,
+        "export_status": "'" + FORMULA_NAME,
+        "export_outbound": "'" + FORMULA_CONTACT,
+        "export_tlsrpt": "'" + FORMULA_NAME,
+    }
+    for command, neutralised in expected.items():
+        text = _command_csv(command)
+        _assert_no_formula(text)
+        assert neutralised in _cells(text), command

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import date
 
 from django.http import HttpRequest, StreamingHttpResponse
 
 from monitoring import levels
-from partners.csvio import spreadsheet_row
+from partners.csvio import SpreadsheetWriter
 
 LEVEL_KEYS = levels.DISPLAY_ORDER
 
@@ -31,10 +30,9 @@ class _Echo:
 
 
 def csv_response(filename: str, rows: object) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
+    writer = SpreadsheetWriter(_Echo(), lineterminator="\r\n")
     response = StreamingHttpResponse(
-        # Names come from members: none may reach a spreadsheet as a live formula.
-        (writer.writerow(spreadsheet_row(row)) for row in rows),  # type: ignore[attr-defined]
+        (writer.writerow(row) for row in rows),  # type: ignore[attr-defined]
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}-{date.today()}.csv"'

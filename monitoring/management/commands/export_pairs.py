@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import json
 
 from django.core.management.base import BaseCommand, CommandParser
 
 from monitoring.selectors import pair_rows
+from partners.csvio import SpreadsheetWriter
 
 FIELDS = ["a", "b", "level", "a_to_b", "b_to_a", "assumed"]
 
@@ -26,7 +26,7 @@ class Command(BaseCommand):
             for row in pair_rows():
                 self.stdout.write(json.dumps(row.as_json(), ensure_ascii=False))
             return
-        writer = csv.writer(self.stdout, lineterminator="\n")
+        writer = SpreadsheetWriter(self.stdout)
         writer.writerow(FIELDS)
         for row in pair_rows():
             record = row.as_json()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandParser
 
 from monitoring.selectors import status_export_rows
-from partners.csvio import spreadsheet_row
+from partners.csvio import SpreadsheetWriter
 
 FIELDS = ["organization", "domain", "level", "warnings", "checked_at", "since"]
 
@@ -38,20 +37,18 @@ class Command(BaseCommand):
                 }
                 self.stdout.write(json.dumps(record, ensure_ascii=False))
             return
-        writer = csv.writer(self.stdout, lineterminator="\n")
+        writer = SpreadsheetWriter(self.stdout)
         writer.writerow(FIELDS)
         for row in rows:
             writer.writerow(
-                spreadsheet_row(
-                    [
-                        row.organization,
-                        row.domain or "",
-                        row.level,
-                        ";".join(row.warnings),
-                        _iso(_utc(row.checked_at)) or "",
-                        _iso(_utc(row.since)) or "",
-                    ]
-                )
+                [
+                    row.organization,
+                    row.domain or "",
+                    row.level,
+                    ";".join(row.warnings),
+                    _iso(_utc(row.checked_at)) or "",
+                    _iso(_utc(row.since)) or "",
+                ]
             )
 
 

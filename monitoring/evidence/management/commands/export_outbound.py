@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
 from monitoring.evidence.selectors import outbound_export_rows
+from partners.csvio import SpreadsheetWriter
 
 CSV_COLUMNS = [
     "organization",
@@ -39,7 +39,7 @@ class Command(BaseCommand):
             for row in rows:
                 self.stdout.write(json.dumps(row, ensure_ascii=False))
             return
-        writer = csv.writer(self.stdout, lineterminator="\n")
+        writer = SpreadsheetWriter(self.stdout)
         writer.writerow(CSV_COLUMNS)
         for row in rows:
             head = [row["organization"], row["slug"], row["outbound"]]

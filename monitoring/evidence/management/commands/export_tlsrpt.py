@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from monitoring.evidence.selectors import tlsrpt_by_domain
+from partners.csvio import SpreadsheetWriter
 
 
 class Command(BaseCommand):
@@ -29,7 +29,7 @@ class Command(BaseCommand):
             for domain in domains:
                 self.stdout.write(json.dumps(domain.as_json(), ensure_ascii=False))
             return
-        writer = csv.writer(self.stdout, lineterminator="\n")
+        writer = SpreadsheetWriter(self.stdout)
         writer.writerow(["domain", "reports", "successful", "failed", "failures", "reporters"])
         for domain in domains:
             failures = ";".join(f"{k}={v}" for k, v in sorted(domain.failures.items()))
