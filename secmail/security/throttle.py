@@ -35,9 +35,23 @@ class LoginThrottleBackend(AxesStandaloneBackend):
         return super().authenticate(request, *args, **kwargs)
 
 
+def _slot(window: float, now: float | None = None) -> int:
+    """The number of the clock-aligned window of `window` seconds that `now` falls in."""
+    return int((time.time() if now is None else now) // window)
+
+
+def _bump(cache_key: str, ttl: int) -> int:
+    """Add one to the counter at `cache_key`, created for `ttl` seconds; the new count."""
+    cache.add(cache_key, 0, ttl)
+    try:
+        return cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.set(cache_key, 1, ttl)
+        return 1
+
+
 def _address_key(address: str, now: float | None = None) -> str:
-    window = settings.AXES_COOLOFF_TIME.total_seconds()
-    slot = int((time.time() if now is None else now) // window)
+    slot = _slot(settings.AXES_COOLOFF_TIME.total_seconds(), now)
     return f"login-failures:address:{hashlib.sha256(address.encode()).hexdigest()}:{slot}"
 
 
@@ -48,12 +62,7 @@ def address_failures(address: str) -> int:
 
 def address_failed(address: str) -> None:
     """Count one failed login from `address` (every login form, through user_login_failed)."""
-    key = _address_key(address)
-    cache.add(key, 0, int(settings.AXES_COOLOFF_TIME.total_seconds()))
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    _bump(_address_key(address), int(settings.AXES_COOLOFF_TIME.total_seconds()))
 
 
 def axes_client_address(request: HttpRequest) -> str:
@@ -93,15 +102,7 @@ def over_limit(scope: str, key: str, *, limit: int, window: int, now: float | No
     REDIS_URL set, every web process shares the count.
     """
     digest = hashlib.sha256(key.strip().lower().encode()).hexdigest()
-    slot = int((time.time() if now is None else now) // window)
-    cache_key = f"ratelimit:{scope}:{digest}:{slot}"
-    cache.add(cache_key, 0, window)
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.set(cache_key, 1, window)
-        count = 1
-    return count > limit
+    return _bump(f"ratelimit:{scope}:{digest}:{_slot(window, now)}", window) > limit
 
 
 def seconds_left(window: int, now: float | None = None) -> int:
