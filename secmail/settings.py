@@ -302,7 +302,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 SECMAIL_LOGIN_FAILURES_PER_ADDRESS = env_int("SECMAIL_LOGIN_FAILURES_PER_ADDRESS", 50, minimum=1)
 AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_CLIENT_IP_CALLABLE = "secmail.security.throttle.axes_client_address"
+# Axes keys on the same client address every other protection uses (SECMAIL_TRUSTED_PROXIES).
+AXES_CLIENT_IP_CALLABLE = "secmail.security.client.client_address"
 AXES_USERNAME_CALLABLE = "secmail.security.throttle.axes_username"
 AXES_LOCKOUT_CALLABLE = "secmail.security.throttle.locked_out"
 AXES_VERBOSE = False

@@ -65,11 +65,6 @@ def address_failed(address: str) -> None:
     _bump(_address_key(address), int(settings.AXES_COOLOFF_TIME.total_seconds()))
 
 
-def axes_client_address(request: HttpRequest) -> str:
-    """AXES_CLIENT_IP_CALLABLE: the same address every other protection uses."""
-    return client_address(request)
-
-
 def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
     """AXES_USERNAME_CALLABLE: user names compared case-insensitively, like our logins."""
     value = (credentials or {}).get("username") or request.POST.get("username", "")
