@@ -208,13 +208,14 @@ LOGGING = {
 # built-in file:// backend), because tasks store what matters in the database and results are
 # only read for debugging; neither choice adds a dependency.
 CELERY_BROKER_DIR = VAR_DIR / "broker"
+CELERY_TASK_TIME_LIMIT = 30 * 60
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     # Redis hands an unacknowledged task to another worker after this long. It must outlast
     # the longest task (CELERY_TASK_TIME_LIMIT) or a slow task would run twice; lost probe
     # batches do not wait for it (the tick resends them, see docs/pipeline.md).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 30 * 60 + 5 * 60}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 5 * 60}
 else:
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -236,7 +237,6 @@ CELERY_TASK_ROUTES = {"monitoring.tasks.probe_*": {"queue": "probe"}}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
