@@ -12,14 +12,14 @@ from http import HTTPStatus
 
 from cryptography.hazmat.primitives import serialization
 
-from .smtp_server import close_writer, wait_eof
+from .smtp_server import HOSTILE_LIMIT_SECONDS, close_writer, wait_eof
 from .stats import ServerStats
 from .tls import TlsEndpoint
 from .world import HttpSiteSpec, HttpsServerSpec
 
 MAX_HEADER_BYTES = 16384
-# Bounds of the hostile behaviours: far beyond any sane client's limits, never unbounded.
-HOSTILE_SECONDS = 600.0
+# Bounds of the hostile behaviours: far beyond any sane client's limits, never unbounded (the
+# time bound is the SMTP server's, HOSTILE_LIMIT_SECONDS).
 ENDLESS_HEADER_BYTES = 4 * 1024 * 1024
 HUGE_BODY_BYTES = 64 * 1024 * 1024
 
@@ -99,9 +99,9 @@ class HttpsServer:
         self, behavior: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         """Keep the client busy until it gives up (closes) or the hostile bound is reached."""
-        peer_gone = asyncio.ensure_future(wait_eof(reader, HOSTILE_SECONDS))
+        peer_gone = asyncio.ensure_future(wait_eof(reader, HOSTILE_LIMIT_SECONDS))
         try:
-            async with asyncio.timeout(HOSTILE_SECONDS):
+            async with asyncio.timeout(HOSTILE_LIMIT_SECONDS):
                 if behavior == "endless-header":
                     writer.write(b"HTTP/1.1 200 OK\r\nX-Endless: ")
                     await self._stream(writer, b"a" * 65536, ENDLESS_HEADER_BYTES, peer_gone)
