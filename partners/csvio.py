@@ -38,8 +38,8 @@ _CONTACT = re.compile(r"^(?P<name>[^<>]*?)\s*<(?P<email>[^<>]*)>$")
 _BATCH = 1000
 ORGANIZATION_NAME_MAX = Organization._meta.get_field("name").max_length
 _IMPORT_LOCK = 0x5EC0_1A11  # the advisory lock key of registry imports (any constant will do)
-# RFC 5321 limits a path to 256 octets, so an address to 254; the database column holds no more.
-MAX_EMAIL_LENGTH = 254
+# The contact email column: 254, RFC 5321's limit on an address (a path is 256 octets).
+MAX_EMAIL_LENGTH = Contact._meta.get_field("email").max_length
 # A spreadsheet reads a cell starting with one of these as a formula (tab and CR too, since some
 # strip them first). Such a cell is written with a leading "'", which spreadsheets take as "this
 # is text" and hide; apostrophes already in front count, so that import can undo it exactly.
