@@ -8,7 +8,6 @@ public addresses only, bounded in size and time, and nothing it does escapes thi
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -19,7 +18,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID
 
 from .config import ProbeConfig
-from .http import HttpError, http_get
+from .http import HttpResponse, first_response
 from .lookup import Resolver, addresses
 
 MAX_ISSUER_BYTES = 64 * 1024
@@ -111,33 +110,20 @@ async def fetch_issuers(url: str, resolver: Resolver, config: ProbeConfig) -> Ai
     allowed = tuple(ip for ip in ips if config.may_connect(ip))
     if not allowed:
         return AiaFetch(url, error="non-public-address", detail=f"{ips[0]} is not public")
-    outcome = AiaFetch(url, error="aia-fetch-failed")
-    for ip in allowed[:2]:
-        try:
-            async with asyncio.timeout(config.probe_timeout):
-                response = await http_get(
-                    ip,
-                    target.port,
-                    target.host,
-                    target.path,
-                    tls=False,
-                    connect_timeout=config.connect_timeout,
-                    max_body=MAX_ISSUER_BYTES,
-                )
-        except TimeoutError:
-            outcome = AiaFetch(url, error="aia-fetch-failed", detail=f"{ip}: timeout")
-            continue
-        except (HttpError, OSError) as exc:
-            outcome = AiaFetch(url, error="aia-fetch-failed", detail=f"{ip}: {_short(exc)}")
-            continue
-        if response.status != 200:
-            return AiaFetch(url, error="aia-fetch-failed", detail=f"HTTP {response.status}")
-        issuers = parse_issuers(response.body)
-        if not issuers:
-            return AiaFetch(url, error="aia-not-a-certificate", detail="no certificate in body")
-        return AiaFetch(url, issuers=tuple(issuers))
-    return outcome
-
-
-def _short(exc: BaseException) -> str:
-    return (str(exc) or type(exc).__name__)[:200]
+    response = await first_response(
+        allowed[:2],
+        target.port,
+        target.host,
+        target.path,
+        tls=False,
+        config=config,
+        max_body=MAX_ISSUER_BYTES,
+    )
+    if not isinstance(response, HttpResponse):
+        return AiaFetch(url, error="aia-fetch-failed", detail=response)
+    if response.status != 200:
+        return AiaFetch(url, error="aia-fetch-failed", detail=f"HTTP {response.status}")
+    issuers = parse_issuers(response.body)
+    if not issuers:
+        return AiaFetch(url, error="aia-not-a-certificate", detail="no certificate in body")
+    return AiaFetch(url, issuers=tuple(issuers))

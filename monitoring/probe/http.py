@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from .config import ProbeConfig
+from .smtp import presented_chain, short_error
 
 MAX_HEADER_BYTES = 16 * 1024
 # A chunk-size line is a hex number and optional extensions; anything longer is hostile.
@@ -43,8 +47,6 @@ async def http_get(
     never leaves the configured resolvers, and TLS is not verified here: the caller judges the
     chain.
     """
-    from .smtp import presented_chain
-
     context = None
     if tls:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -79,6 +81,43 @@ async def http_get(
         return HttpResponse(status, headers, body, chain)
     finally:
         writer.transport.abort()
+
+
+async def first_response(
+    ips: Sequence[str],
+    port: int,
+    host: str,
+    path: str,
+    *,
+    tls: bool,
+    config: ProbeConfig,
+    max_body: int,
+    accept: str = "*/*",
+) -> HttpResponse | str | None:
+    """GET from each address in turn, each within the probe timeout, until one answers.
+
+    Returns the first response, whatever its status; else what went wrong at the last address
+    ("<ip>: timeout" or "<ip>: <error>"); None when there was no address to try.
+    """
+    failure = None
+    for ip in ips:
+        try:
+            async with asyncio.timeout(config.probe_timeout):
+                return await http_get(
+                    ip,
+                    port,
+                    host,
+                    path,
+                    tls=tls,
+                    connect_timeout=config.connect_timeout,
+                    max_body=max_body,
+                    accept=accept,
+                )
+        except TimeoutError:
+            failure = f"{ip}: timeout"
+        except (HttpError, OSError) as exc:
+            failure = f"{ip}: {short_error(exc)}"
+    return failure
 
 
 def _parse_head(head: bytes) -> tuple[int, dict[str, str]]:

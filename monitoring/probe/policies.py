@@ -9,7 +9,7 @@ from datetime import datetime
 
 from . import certs
 from .config import ProbeConfig
-from .http import HttpError, http_get
+from .http import HttpResponse, first_response
 from .lookup import Outcome, Resolver, addresses, txt_strings
 from .model import CertificateInfo, MtaStsResult, TlsRptResult
 
@@ -183,47 +183,37 @@ async def fetch_policy(
     allowed = [ip for ip in ips if config.may_connect(ip)]
     if not allowed:
         return PolicyFetch(error="non-public-address", detail=f"{ips[0]} is not a public address")
-    failure = PolicyFetch(error="policy-fetch-failed")
-    for ip in allowed:
-        try:
-            async with asyncio.timeout(config.probe_timeout):
-                response = await http_get(
-                    ip,
-                    config.https_port,
-                    host,
-                    POLICY_PATH,
-                    tls=True,
-                    connect_timeout=config.connect_timeout,
-                    max_body=MAX_POLICY_BYTES,
-                    accept="text/plain",
-                )
-        except TimeoutError:
-            failure = PolicyFetch(error="policy-fetch-failed", detail=f"{ip}: timeout")
-            continue
-        except (HttpError, OSError) as exc:
-            detail = f"{ip}: {(str(exc) or type(exc).__name__)[:200]}"
-            failure = PolicyFetch(error="policy-fetch-failed", detail=detail)
-            continue
-        analyzed = certs.analyze(response.chain_der, host, trust, now)
-        certificate = analyzed[0] if analyzed else None
-        if analyzed is None or not analyzed[1]:
-            # RFC 8461 §3.3: the policy host must present a certificate valid for its name.
-            return PolicyFetch(certificate=certificate, error="policy-certificate")
-        if 300 <= response.status < 400:
-            return PolicyFetch(certificate=certificate, error="policy-redirect")
-        if response.status != 200:
-            return PolicyFetch(
-                certificate=certificate,
-                error="policy-http-status",
-                detail=f"HTTP {response.status}",
-            )
-        content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type != "text/plain":
-            return PolicyFetch(certificate=certificate, error="policy-content-type")
+    response = await first_response(
+        allowed,
+        config.https_port,
+        host,
+        POLICY_PATH,
+        tls=True,
+        config=config,
+        max_body=MAX_POLICY_BYTES,
+        accept="text/plain",
+    )
+    if not isinstance(response, HttpResponse):
+        return PolicyFetch(error="policy-fetch-failed", detail=response)
+    analyzed = certs.analyze(response.chain_der, host, trust, now)
+    certificate = analyzed[0] if analyzed else None
+    if analyzed is None or not analyzed[1]:
+        # RFC 8461 §3.3: the policy host must present a certificate valid for its name.
+        return PolicyFetch(certificate=certificate, error="policy-certificate")
+    if 300 <= response.status < 400:
+        return PolicyFetch(certificate=certificate, error="policy-redirect")
+    if response.status != 200:
         return PolicyFetch(
-            body=response.body.decode("utf-8", errors="replace"), certificate=certificate
+            certificate=certificate,
+            error="policy-http-status",
+            detail=f"HTTP {response.status}",
         )
-    return failure
+    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "text/plain":
+        return PolicyFetch(certificate=certificate, error="policy-content-type")
+    return PolicyFetch(
+        body=response.body.decode("utf-8", errors="replace"), certificate=certificate
+    )
 
 
 async def tls_rpt(domain: str, resolver: Resolver) -> TlsRptResult:

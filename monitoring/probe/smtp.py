@@ -264,7 +264,7 @@ async def _session(
         dialogue.error = "connection-reset"
     except ssl.SSLError as exc:
         dialogue.error = "tls-handshake-failed"
-        dialogue.detail = _short(exc)
+        dialogue.detail = short_error(exc)
     except OSError as exc:
         dialogue.error = _os_error_code(exc)
     finally:
@@ -330,7 +330,7 @@ async def _converse(
         # An alert, or a server that just drops a ClientHello it cannot serve (some reset
         # the connection when no version or suite is shared).
         dialogue.tls_refused = True
-        raise DialogueError("tls-handshake-failed", detail=_short(exc)) from None
+        raise DialogueError("tls-handshake-failed", detail=short_error(exc)) from None
     ssl_object = writer.get_extra_info("ssl_object")
     version = ssl_object.version()
     cipher = (ssl_object.cipher() or (None,))[0]
@@ -357,7 +357,7 @@ async def _converse(
             dialogue.notes.append(f"EHLO after TLS: {again.text}")
         await _quit(reader, writer)
     except (DialogueError, OSError, ssl.SSLError) as exc:
-        dialogue.notes.append(f"after TLS: {_short(exc)}")
+        dialogue.notes.append(f"after TLS: {short_error(exc)}")
 
 
 async def _quit(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -383,5 +383,6 @@ def _sni(host: str) -> str | None:
     return None
 
 
-def _short(exc: BaseException) -> str:
+def short_error(exc: BaseException) -> str:
+    """An exception in a few words for a detail: its message, or its type when it has none."""
     return (str(exc) or type(exc).__name__)[:200]
