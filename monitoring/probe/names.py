@@ -89,18 +89,21 @@ def _to_a_label(label: str) -> str:
 _IPV4_CHARS = frozenset("0123456789.")
 
 
-def _is_ip_address(name: str) -> bool:
-    candidate = name[1:-1] if name.startswith("[") and name.endswith("]") else name
-    if name.startswith("["):
-        return True  # bracketed literals are address syntax, whatever they hold
-    if ":" not in candidate and not _IPV4_CHARS.issuperset(candidate):
+def is_ip_literal(text: str) -> bool:
+    """Whether `text` is an IPv4 or IPv6 address as written, with no brackets."""
+    if ":" not in text and not _IPV4_CHARS.issuperset(text):
         # No colon and a character no IPv4 literal has (most names): no parse that raises.
         return False
     try:
-        ipaddress.ip_address(candidate)
+        ipaddress.ip_address(text)
     except ValueError:
         return False
     return True
+
+
+def _is_ip_address(name: str) -> bool:
+    # Bracketed literals are address syntax, whatever they hold.
+    return name.startswith("[") or is_ip_literal(name)
 
 
 def display_domain(name: str) -> str:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import ipaddress
 import socket
 import ssl
 import warnings
 from dataclasses import dataclass, field
 
 from .config import ProbeConfig
+from .names import is_ip_literal
 
 # RFC 5321 §4.5.3.1.5 allows 512 octets per reply line; real servers overshoot a little.
 MAX_LINE = 4096
@@ -368,19 +368,9 @@ async def _quit(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
             await read_reply(reader)
 
 
-_IPV4_CHARS = frozenset("0123456789.")
-
-
 def _sni(host: str) -> str | None:
     # SNI carries host names only, never IP literals (RFC 6066 §3).
-    if ":" not in host and not _IPV4_CHARS.issuperset(host):
-        # A name no IP literal can be (the common case): no parse that raises twice.
-        return host
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return host
-    return None
+    return None if is_ip_literal(host) else host
 
 
 def short_error(exc: BaseException) -> str:
