@@ -128,11 +128,8 @@ class Batch:
 
     async def _lookup_tlsa(self, host: str) -> _HostTlsa:
         answer = await self.resolver.query(tlsa_name(host), "TLSA")
-        records = tuple(
-            Tlsa(rr.usage, rr.selector, rr.mtype, rr.cert)
-            for rr in answer.records
-            if hasattr(rr, "usage")  # a CNAME or other stray record in the answer is no TLSA
-        )
+        # Only TLSA records reach here: dnswire.follow keeps the asked type alone.
+        records = tuple(Tlsa(rr.usage, rr.selector, rr.mtype, rr.cert) for rr in answer.records)
         return _HostTlsa(records, answer.authenticated and bool(records))
 
     async def gather_facts(self, domain: str) -> _DomainFacts:
