@@ -211,6 +211,7 @@ class Resolver:
             attempt += 1
             mux = self._muxes.get(server)
             if mux is None or mux.transport is None or mux.transport.is_closing():
+                # Rare: no open socket yet. The common case costs no coroutine and no lock.
                 mux = await self._mux(server)
             query_id = mux.new_id()
             wire = dnswire.query(query_id, asked)
@@ -256,9 +257,7 @@ class Resolver:
         return failure
 
     async def _mux(self, server: tuple[str, int]) -> _Multiplexer:
-        mux = self._muxes.get(server)
-        if mux is not None and mux.transport is not None and not mux.transport.is_closing():
-            return mux
+        """The socket to `server`, opened under the lock unless another question opened it."""
         async with self._mux_lock:
             mux = self._muxes.get(server)
             if mux is None or mux.transport is None or mux.transport.is_closing():
