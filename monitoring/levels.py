@@ -142,9 +142,14 @@ def is_better(new: Level | str | None, old: Level | str | None) -> bool | None:
     return left.rank > right.rank
 
 
+def _known(level: Level | str | None) -> Level | None:
+    """as_level that also takes the NOT_CHECKED key, as None."""
+    return as_level(level) if level != NOT_CHECKED else None
+
+
 def level_key(level: Level | str | None) -> str:
     """A level (or stored value, or NOT_CHECKED) as the key figures and templates use."""
-    found = as_level(level) if level != NOT_CHECKED else None
+    found = _known(level)
     return str(found) if found is not None else NOT_CHECKED
 
 
@@ -153,14 +158,10 @@ def level_label(level: Level | str | None) -> Promise:
     return LEVEL_LABELS[level_key(level)]
 
 
-def level_sign(level: Level | str | None) -> str:
-    return LEVEL_SIGNS[level_key(level)]
-
-
 def enforceable_policy(level: Level | str | None) -> str | None:
     """The TLS policy a sender may enforce to a receiver at this level: "d" (TLS and a
     verified name) or "c" (TLS); None where enforcing would bounce mail or nothing is known."""
-    found = as_level(level) if level != NOT_CHECKED else None
+    found = _known(level)
     policy = found.policy if found is not None else None
     return policy if policy in ("c", "d") else None
 
@@ -176,7 +177,7 @@ def warning_label(code: str) -> str:
 
 
 def attention_rank(level: Level | str | None) -> int:
-    return ATTENTION_ORDER[as_level(level) if level != NOT_CHECKED else None]
+    return ATTENTION_ORDER[_known(level)]
 
 
 REGRESSION = "regression"
