@@ -296,8 +296,6 @@ class PairRow:
 
     a: str  # organization names, a the lower id
     b: str
-    a_slug: str
-    b_slug: str
     verdict: levels.PairVerdict
 
     def as_json(self) -> dict[str, object]:
@@ -326,8 +324,6 @@ def pair_rows(
     rows = partnerships.order_by("org_a__name", "org_b__name", "pk").values_list(
         "org_a__name",
         "org_b__name",
-        "org_a__slug",
-        "org_b__slug",
         "org_a__status__level",
         "org_b__status__level",
         "org_a__status__outbound",
@@ -335,6 +331,6 @@ def pair_rows(
     )
     if start is not None or end is not None:
         rows = rows[start:end]
-    for a, b, a_slug, b_slug, a_level, b_level, a_out, b_out in rows.iterator(chunk_size=2000):
+    for a, b, a_level, b_level, a_out, b_out in rows.iterator(chunk_size=2000):
         verdict = levels.pair_verdict(a_level, b_level, a_out, b_out)
-        yield PairRow(a, b, a_slug, b_slug, verdict)
+        yield PairRow(a, b, verdict)
