@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import ipaddress
-import math
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
-from monitoring.probe.config import parse_resolver
-
-TRUE_WORDS = frozenset({"1", "true", "yes", "on", "y", "t"})
-FALSE_WORDS = frozenset({"0", "false", "no", "off", "n", "f", ""})
+from monitoring.probe.config import (
+    FALSE_WORDS,
+    TRUE_WORDS,
+    check_file,
+    check_host_name,
+    parse_bool,
+    parse_resolver,
+    parse_seconds,
+)
 
 
 def _bad(name: str, value: str, why: str) -> ImproperlyConfigured:
@@ -36,12 +39,10 @@ def env_bool(name: str, default: bool, *, env: Mapping[str, str] | None = None) 
     value = _raw(name, env)
     if value is None:
         return default
-    word = value.lower()
-    if word in TRUE_WORDS:
-        return True
-    if word in FALSE_WORDS:
-        return False
-    raise _bad(name, value, "expected a boolean such as 1/0, true/false, yes/no, on/off")
+    try:
+        return parse_bool(value)
+    except ValueError as exc:
+        raise _bad(name, value, str(exc)) from None
 
 
 def env_int(
@@ -76,12 +77,9 @@ def env_seconds(name: str, default: float, *, env: Mapping[str, str] | None = No
     if value is None or value == "":
         return default
     try:
-        seconds = float(value)
-    except ValueError:
-        raise _bad(name, value, "expected a number of seconds") from None
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise _bad(name, value, "must be a positive number of seconds")
-    return seconds
+        return parse_seconds(value)
+    except ValueError as exc:
+        raise _bad(name, value, str(exc)) from None
 
 
 def env_list(
@@ -143,18 +141,20 @@ def env_file(name: str, *, env: Mapping[str, str] | None = None) -> str | None:
     value = _raw(name, env)
     if not value:
         return None
-    if not Path(value).is_file():
-        raise _bad(name, value, "no such file")
-    return value
+    try:
+        return check_file(value)
+    except ValueError as exc:
+        raise _bad(name, value, str(exc)) from None
 
 
 def env_hostname(name: str, default: str, *, env: Mapping[str, str] | None = None) -> str:
     value = _raw(name, env)
     if not value:
         return default
-    if any(ch.isspace() for ch in value) or not value.isascii():
-        raise _bad(name, value, "expected an ASCII host name without spaces")
-    return value
+    try:
+        return check_host_name(value)
+    except ValueError as exc:
+        raise _bad(name, value, str(exc)) from None
 
 
 def env_database(

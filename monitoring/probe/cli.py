@@ -8,22 +8,27 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import socket
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from .certs import load_trust_store
-from .config import ProbeConfig, parse_resolvers
+from .config import (
+    ProbeConfig,
+    check_file,
+    check_host_name,
+    parse_bool,
+    parse_resolvers,
+    parse_seconds,
+)
 from .engine import probe_domains
 from .model import DomainResult
 from .names import normalize_domain
 
-TRUE_WORDS = frozenset({"1", "true", "yes", "on", "y", "t"})
-FALSE_WORDS = frozenset({"0", "false", "no", "off", "n", "f", ""})
+T = TypeVar("T")
 
 
 class UsageError(Exception):
@@ -107,36 +112,23 @@ def config_from_env(env: Mapping[str, str] | None = None, **overrides: object) -
             raise fail(name, "expected a port number (1-65535)")
         return int(text)
 
+    def checked(name: str, check: Callable[[str], T], value: str) -> T:
+        try:
+            return check(value)
+        except ValueError as exc:
+            raise fail(name, str(exc)) from None
+
     def seconds(name: str, default: float) -> float:
         text = raw(name)
-        if not text:
-            return default
-        try:
-            value = float(text)
-        except ValueError:
-            raise fail(name, "expected a number of seconds") from None
-        if not math.isfinite(value) or value <= 0:
-            raise fail(name, "must be a positive number of seconds")
-        return value
+        return checked(name, parse_seconds, text) if text else default
 
-    def boolean(name: str) -> bool:
-        word = raw(name).lower()
-        if word in TRUE_WORDS:
-            return True
-        if word in FALSE_WORDS:
-            return False
-        raise fail(name, "expected a boolean such as 1/0, true/false, yes/no, on/off")
-
-    try:
-        resolvers = parse_resolvers(raw("SECMAIL_DNS_RESOLVERS"))
-    except ValueError as exc:
-        raise fail("SECMAIL_DNS_RESOLVERS", str(exc)) from None
+    resolvers = checked("SECMAIL_DNS_RESOLVERS", parse_resolvers, raw("SECMAIL_DNS_RESOLVERS"))
     bundle = raw("SECMAIL_CA_BUNDLE") or None
-    if bundle is not None and not Path(bundle).is_file():
-        raise fail("SECMAIL_CA_BUNDLE", "no such file")
-    ehlo = raw("SECMAIL_EHLO_NAME") or socket.getfqdn()
-    if any(ch.isspace() for ch in ehlo) or not ehlo.isascii():
-        raise fail("SECMAIL_EHLO_NAME", "expected an ASCII host name without spaces")
+    if bundle is not None:
+        checked("SECMAIL_CA_BUNDLE", check_file, bundle)
+    ehlo = checked(
+        "SECMAIL_EHLO_NAME", check_host_name, raw("SECMAIL_EHLO_NAME") or socket.getfqdn()
+    )
     values: dict[str, object] = {
         "resolvers": resolvers,
         "ca_bundle": bundle,
@@ -145,7 +137,9 @@ def config_from_env(env: Mapping[str, str] | None = None, **overrides: object) -
         "ehlo_name": ehlo,
         "connect_timeout": seconds("SECMAIL_CONNECT_TIMEOUT", 10),
         "probe_timeout": seconds("SECMAIL_PROBE_TIMEOUT", 30),
-        "allow_nonpublic": boolean("SECMAIL_ALLOW_NONPUBLIC"),
+        "allow_nonpublic": checked(
+            "SECMAIL_ALLOW_NONPUBLIC", parse_bool, raw("SECMAIL_ALLOW_NONPUBLIC")
+        ),
     }
     values.update(overrides)
     return ProbeConfig(**values)  # type: ignore[arg-type]

@@ -1,12 +1,22 @@
-"""How a probe reaches the network: resolvers, trust store, ports, deadlines, clock."""
+"""How a probe reaches the network: resolvers, trust store, ports, deadlines, clock.
+
+Also the checks of the SECMAIL_* values that the probe's command line and the product's
+settings share (secmail/env.py cannot be imported here: it needs Django). Each raises
+ValueError saying why; the caller names the variable.
+"""
 
 from __future__ import annotations
 
 import ipaddress
+import math
 import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on", "y", "t"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off", "n", "f", ""})
 
 
 def utc_now() -> datetime:
@@ -109,3 +119,38 @@ def parse_resolver(item: str) -> tuple[str, int]:
             raise ValueError(f"{port_text!r} is not a port number (1-65535)")
         port = int(port_text)
     return str(ip), port
+
+
+def parse_bool(text: str) -> bool:
+    """A yes/no word in any case (empty is no)."""
+    word = text.lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError("expected a boolean such as 1/0, true/false, yes/no, on/off")
+
+
+def parse_seconds(text: str) -> float:
+    """A strictly positive, finite duration in seconds (a zero timeout would mean 'never wait')."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise ValueError("expected a number of seconds") from None
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ValueError("must be a positive number of seconds")
+    return seconds
+
+
+def check_file(path: str) -> str:
+    """The path of an existing file, as given."""
+    if not Path(path).is_file():
+        raise ValueError("no such file")
+    return path
+
+
+def check_host_name(name: str) -> str:
+    """A host name for EHLO, as given: ASCII, no white space."""
+    if any(ch.isspace() for ch in name) or not name.isascii():
+        raise ValueError("expected an ASCII host name without spaces")
+    return name
