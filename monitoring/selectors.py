@@ -42,25 +42,37 @@ def organization_level(organization: Organization | int) -> Level | None:
     return organization_levels(organization_ids=[pk])[pk]
 
 
+@dataclass(frozen=True, slots=True)
+class OrganizationState:
+    """What the pair rule reads of one organization: its stored inbound level and outbound."""
+
+    level: Level | None  # None: not checked
+    outbound: str  # levels.OUTBOUND_*
+
+
+def organization_states(*, organization_ids: Iterable[int]) -> dict[int, OrganizationState]:
+    """Each organization's stored level and outbound, in one query (no stored status: not
+    checked, outbound unknown)."""
+    ids = list(organization_ids)
+    found = {
+        pk: (level, outbound)
+        for pk, level, outbound in OrganizationStatus.objects.filter(pk__in=ids).values_list(
+            "pk", "level", "outbound"
+        )
+    }
+    states = {}
+    for pk in ids:
+        level, outbound = found.get(pk, ("", levels.OUTBOUND_UNKNOWN))
+        states[pk] = OrganizationState(levels.as_level(level), outbound or levels.OUTBOUND_UNKNOWN)
+    return states
+
+
 def pair_verdict(a: Organization | int, b: Organization | int) -> levels.PairVerdict:
     """Both directions between organizations a and b and the pair's level, in one query."""
     a_id, b_id = _org_id(a), _org_id(b)
-    found = {
-        pk: (level, outbound)
-        for pk, level, outbound in OrganizationStatus.objects.filter(
-            pk__in=[a_id, b_id]
-        ).values_list("pk", "level", "outbound")
-    }
-    a_level, a_out = found.get(a_id, ("", levels.OUTBOUND_UNKNOWN))
-    b_level, b_out = found.get(b_id, ("", levels.OUTBOUND_UNKNOWN))
-    return levels.pair_verdict(a_level, b_level, a_out, b_out)
-
-
-def organization_outbound(*, organization_ids: Iterable[int]) -> dict[int, str]:
-    """Each organization's observed outbound (levels.OUTBOUND_*), in one query."""
-    ids = list(organization_ids)
-    found = dict(OrganizationStatus.objects.filter(pk__in=ids).values_list("pk", "outbound"))
-    return {pk: found.get(pk) or levels.OUTBOUND_UNKNOWN for pk in ids}
+    states = organization_states(organization_ids=[a_id, b_id])
+    left, right = states[a_id], states[b_id]
+    return levels.pair_verdict(left.level, right.level, left.outbound, right.outbound)
 
 
 def pair_level(a: Organization | int, b: Organization | int) -> Level | None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from partners.models import Kind
 from partners.services import organization_create, partnership_create
@@ -112,6 +114,17 @@ class TestPairPanel:
         assert "mx.alpha.example" in page
         # What blocks the next level: charlie's host without STARTTLS.
         assert "mx1.charlie.example does not offer STARTTLS" in page
+
+    def test_it_reads_both_sides_levels_and_explanations_once(self, client, world) -> None:
+        client.force_login(world.personas.bob)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(self.url).status_code == 200
+
+        def reads(table: str) -> int:
+            return sum(f'FROM "{table}"' in query["sql"] for query in captured)
+
+        assert reads("monitoring_organizationstatus") == 1
+        assert reads("explanations_explanation") == 1
 
     def test_it_renders_the_panel_alone_for_htmx(self, client, world) -> None:
         client.force_login(world.personas.charlie)

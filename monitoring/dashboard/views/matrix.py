@@ -63,13 +63,15 @@ def matrix(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _side(organization: Organization) -> dict[str, object]:
+def _side(
+    organization: Organization, level: Level | None, explanation: explanations.Current
+) -> dict[str, object]:
     statuses = selectors.organization_domains(organization=organization)
     observations = selectors.domain_observations(statuses=statuses)
     return {
         "organization": organization,
-        "level": selectors.organization_level(organization),
-        "explanation": explanations.current_explanation(organization.pk),
+        "level": level,
+        "explanation": explanation,
         "domains": [(status, observations.get(status.domain_id, [])) for status in statuses],
     }
 
@@ -98,9 +100,21 @@ def _direction(
 @vary_on_headers("HX-Request")
 def pair(request: HttpRequest, a: str, b: str) -> HttpResponse:
     left, right = get_pair_for_user(request.user, a, b)
-    verdict = selectors.pair_verdict(left, right)
-    outbound = selectors.organization_outbound(organization_ids=[left.pk, right.pk])
-    sides = [_side(left), _side(right)]
+    # Both sides' levels, outbound and explanations, each read once for the whole panel.
+    ids = [left.pk, right.pk]
+    states = selectors.organization_states(organization_ids=ids)
+    stated = explanations.current_explanations(organization_ids=ids)
+    verdict = levels.pair_verdict(
+        states[left.pk].level,
+        states[right.pk].level,
+        states[left.pk].outbound,
+        states[right.pk].outbound,
+    )
+    outbound = {pk: state.outbound for pk, state in states.items()}
+    sides = [
+        _side(side, states[side.pk].level, stated.get(side.pk, explanations.NONE))
+        for side in (left, right)
+    ]
     directions = [
         _direction(left, right, verdict.a_to_b, outbound[left.pk], sides[1]["level"]),
         _direction(right, left, verdict.b_to_a, outbound[right.pk], sides[0]["level"]),
