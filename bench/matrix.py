@@ -59,7 +59,7 @@ def _viewers() -> dict[str, tuple[Any, str]]:
             "user", "organization"
         )
     )
-    size = {m.pk: len(selectors.partner_ids(organization=m.organization_id)) for m in memberships}
+    size = {m.pk: selectors.partners_of(m.organization_id).count() for m in memberships}
     insurers = sorted(
         (m for m in memberships if m.organization.kind == Kind.INSURER), key=lambda m: -size[m.pk]
     )

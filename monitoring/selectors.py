@@ -275,15 +275,14 @@ def status_export_rows() -> Iterator[ExportRow]:
         )
 
 
-def partner_ids(*, organization: Organization | int) -> list[int]:
-    """Ids of the organization's partners, in one query."""
+def partners_of(organization: Organization | int) -> QuerySet[Organization]:
+    """The organization's partners, as a query: filter with it (`organization__in=`) to read
+    them inside another query rather than first fetching their ids."""
     pk = _org_id(organization)
-    return [
-        b if a == pk else a
-        for a, b in Partnership.objects.filter(Q(org_a_id=pk) | Q(org_b_id=pk)).values_list(
-            "org_a_id", "org_b_id"
-        )
-    ]
+    return Organization.objects.filter(
+        Q(pk__in=Partnership.objects.filter(org_a_id=pk).values("org_b_id"))
+        | Q(pk__in=Partnership.objects.filter(org_b_id=pk).values("org_a_id"))
+    )
 
 
 def is_partnership(a: Organization | int, b: Organization | int) -> bool:

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from monitoring import selectors
@@ -26,13 +26,14 @@ class Feed:
 
 def _last_modified(organization: Organization) -> datetime:
     """When the plan last could have changed: a partner domain's level, or a partnership."""
-    partners = selectors.partner_ids(organization=organization)
+    partners = selectors.partners_of(organization)
     moments = [
-        DomainStatus.objects.filter(domain__organization_id__in=partners).aggregate(
+        DomainStatus.objects.filter(domain__organization__in=partners).aggregate(
             latest=Max("since")
         )["latest"],
-        Partnership.objects.filter(org_a=organization).aggregate(latest=Max("created"))["latest"],
-        Partnership.objects.filter(org_b=organization).aggregate(latest=Max("created"))["latest"],
+        Partnership.objects.filter(Q(org_a=organization) | Q(org_b=organization)).aggregate(
+            latest=Max("created")
+        )["latest"],
     ]
     found = [moment for moment in moments if moment is not None]
     return max(found) if found else organization.created

@@ -38,7 +38,7 @@ from monitoring.models import (
 )
 from monitoring.probe.grading import EXPIRING_DAYS
 from monitoring.probe.model import Level
-from monitoring.selectors import _org_id
+from monitoring.selectors import partners_of
 from partners.access import User, visible_pairs
 from partners.models import MailDomain, Organization, Partnership
 
@@ -163,11 +163,7 @@ def partner_page(
 
     Sorted and cut in SQL, so a large insurer's thousands of partners cost one page of rows.
     """
-    pk = _org_id(organization)
-    partners = Organization.objects.filter(
-        Q(pk__in=Partnership.objects.filter(org_a_id=pk).values("org_b_id"))
-        | Q(pk__in=Partnership.objects.filter(org_b_id=pk).values("org_a_id"))
-    )
+    partners = partners_of(organization)
     counts: Counter[str] = Counter()
     for level, n in (
         partners.values("status__level")

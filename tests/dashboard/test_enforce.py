@@ -67,6 +67,16 @@ def test_it_lists_ready_and_not_ready_partners(client, partners) -> None:
     assert "golf-nomail.example" not in page
 
 
+def test_it_reads_the_plan_and_partner_changes_in_one_query_each(
+    partners, django_assert_num_queries
+) -> None:
+    with django_assert_num_queries(1):
+        plan = enforcement.enforcement_plan(organization=partners.alpha)
+    assert [p.domain for p in plan.ready] == ["golf.example", "hotel.example"]
+    with django_assert_num_queries(1):
+        enforcement.partner_changes(organization=partners.alpha, since=T0)
+
+
 def test_it_writes_postfix_policy_lines(partners) -> None:
     plan = enforcement.enforcement_plan(organization=partners.alpha)
     text = enforcement.postfix_policy(plan)
