@@ -30,6 +30,7 @@ from monitoring.probe.model import (
 from partners.access import (
     User,
     get_visible_organization,
+    is_member,
     member_organizations,
     visible_organizations,
     visible_pairs,
@@ -110,7 +111,7 @@ def organization_detail(*, viewer: User, slug: str) -> dict[str, Any]:
     """One organization with its domains' levels (Http404 when the viewer may not see it)."""
     organization = get_visible_organization(viewer, slug)
     (summary,) = reads.organization_summaries(organization_ids=[organization.pk])
-    member = member_organizations(viewer).filter(pk=organization.pk).exists()
+    member = is_member(viewer, organization)
     found = _summary_json(summary, member=member)
     found["domains"] = [
         {
