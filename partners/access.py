@@ -182,11 +182,6 @@ def get_pair_for_user(user: User, a: str, b: str) -> tuple[Organization, Organiz
     return left, right
 
 
-def can_explain(*, user: User, organization: Organization) -> bool:
-    """Staff, or an admin of the organization, may explain its level (comply or explain)."""
-    return is_organization_admin(user, organization)
-
-
 def can_accept_exception(*, user: User) -> bool:
     """Only industry staff record that an organization's shortfall is an accepted exception."""
     return bool(user.is_authenticated and user.is_staff)

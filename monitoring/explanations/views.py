@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from monitoring.explanations import services
 from monitoring.explanations.forms import ExplanationForm
 from monitoring.explanations.models import Explanation
-from partners.access import can_accept_exception, can_explain, get_organization_for_user
+from partners.access import can_accept_exception, get_organization_for_user
 
 
 @require_POST
@@ -21,12 +21,10 @@ from partners.access import can_accept_exception, can_explain, get_organization_
 def explain(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
     if kind not in Explanation.Kind.values:
         raise Http404("No such kind.")
-    organization = get_organization_for_user(request.user, slug)
-    if kind == Explanation.Kind.EXCEPTION:
-        allowed = can_accept_exception(user=request.user)
-    else:
-        allowed = can_explain(user=request.user, organization=organization)
-    if not allowed:
+    # An explanation is an admin's (or staff's): a viewer gets 403, a non-member 404.
+    explaining = kind == Explanation.Kind.EXPLANATION
+    organization = get_organization_for_user(request.user, slug, admin=explaining)
+    if not explaining and not can_accept_exception(user=request.user):
         raise PermissionDenied("Not allowed to explain this organization's level.")
     form = ExplanationForm(request.POST)
     if not form.is_valid():
