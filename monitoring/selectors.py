@@ -285,11 +285,6 @@ def partners_of(organization: Organization | int) -> QuerySet[Organization]:
     )
 
 
-def is_partnership(a: Organization | int, b: Organization | int) -> bool:
-    low, high = sorted((_org_id(a), _org_id(b)))
-    return Partnership.objects.filter(org_a_id=low, org_b_id=high).exists()
-
-
 def organization_history(
     *, organization: Organization | int, limit: int = 50
 ) -> list[StatusChange]:

@@ -172,12 +172,11 @@ def get_pair_for_user(user: User, a: str, b: str) -> tuple[Organization, Organiz
     """
     left = get_visible_organization(user, a)
     right = get_visible_organization(user, b)
-    if not user.is_staff:
-        own = set(own_organizations(user).values_list("pk", flat=True))
-        if not own & {left.pk, right.pk}:
-            raise Http404("No such pair.")
     low, high = sorted((left.pk, right.pk))
-    if low == high or not Partnership.objects.filter(org_a_id=low, org_b_id=high).exists():
+    if low == high:
+        raise Http404("No such pair.")
+    partnership = Partnership.objects.filter(org_a_id=low, org_b_id=high)
+    if not visible_pairs(partnership, viewer=user).exists():
         raise Http404("No such pair.")
     return left, right
 

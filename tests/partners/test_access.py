@@ -106,6 +106,20 @@ def test_it_gets_a_pair_only_for_its_members_and_staff(personas) -> None:
         access.get_pair_for_user(personas.bob, alpha.slug, alpha.slug)
 
 
+def test_it_gets_a_pair_in_three_queries(personas, django_assert_num_queries) -> None:
+    from partners import access
+
+    alpha, charlie_org = personas.alices_org, personas.charlies_org
+    partnership_create(alpha, charlie_org)
+    # Each organization as the user may see it, then the partnership as the user may see it.
+    for user in (personas.bob, personas.staff):
+        with django_assert_num_queries(3):
+            assert access.get_pair_for_user(user, alpha.slug, charlie_org.slug) == (
+                alpha,
+                charlie_org,
+            )
+
+
 def test_it_reads_a_users_permissions_on_an_organization_in_one_query(
     personas, django_assert_num_queries
 ) -> None:
