@@ -229,8 +229,11 @@ def advice_for_domain(
     return sorted(found.values(), key=lambda advice: (order[advice.severity], advice.host))
 
 
-def outbound_advice(name: str, outbound: str) -> Advice:
-    """What an organization whose gateways were seen sending weakly (or never) should do."""
+def outbound_advice(name: str, outbound: str) -> Advice | None:
+    """What an organization whose gateways were seen sending weakly (or never) should do;
+    None for one seen sending with TLS: there is nothing to advise."""
+    if outbound == levels.OUTBOUND_TLS:
+        return None
     if outbound == levels.OUTBOUND_PLAINTEXT:
         message = _(
             "%(name)s sent mail in plain text although the receiver offered STARTTLS: turn on "

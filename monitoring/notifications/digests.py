@@ -284,11 +284,7 @@ def _build_chunk(contacts: Sequence[Contact], now: datetime) -> Iterator[tuple[C
                         )
                 problems[key] = tuple(found)
                 outbound = org_outbound.get(org_id, levels.OUTBOUND_UNKNOWN)
-                outbound_advice_of[key] = (
-                    None
-                    if outbound == levels.OUTBOUND_TLS
-                    else outbound_advice(contact.organization.name, outbound)
-                )
+                outbound_advice_of[key] = outbound_advice(contact.organization.name, outbound)
         if org_id not in expiring:
             expiring[org_id] = tuple(
                 item

@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import translation
 
-from monitoring.dashboard.advice import advice_for_domain
+from monitoring import levels
+from monitoring.dashboard.advice import advice_for_domain, outbound_advice
 from monitoring.models import Certificate, DomainStatus, HostObservation
 from partners.models import MailDomain
 from tests.monitoring.factories import T0
@@ -74,6 +75,23 @@ def test_it_advises_on_domain_warnings() -> None:
     advice = advice_for_domain(status, [], now=T0)
     assert [a.code for a in advice] == ["mta-sts-testing", "no-downgrade-protection"]
     assert all(a.severity == "info" for a in advice)
+
+
+def test_it_advises_on_outbound_only_when_the_sender_is_not_seen_using_tls() -> None:
+    assert outbound_advice("Alpha", levels.OUTBOUND_TLS) is None
+    found = {
+        outbound: outbound_advice("Alpha", outbound)
+        for outbound in (
+            levels.OUTBOUND_PLAINTEXT,
+            levels.OUTBOUND_LEGACY_TLS,
+            levels.OUTBOUND_UNKNOWN,
+        )
+    }
+    assert {outbound: (a.code, a.severity) for outbound, a in found.items() if a} == {
+        levels.OUTBOUND_PLAINTEXT: ("outbound-plaintext", "problem"),
+        levels.OUTBOUND_LEGACY_TLS: ("outbound-legacy-tls", "problem"),
+        levels.OUTBOUND_UNKNOWN: ("outbound-unknown", "info"),
+    }
 
 
 def test_it_speaks_french() -> None:

@@ -37,9 +37,7 @@ def _outbound(organization: Organization) -> dict[str, object]:
         "address": outbound_address_text(organization=organization) if tlsrpt_address() else None,
         "summary": summary,
         "label": levels.outbound_label(summary.outbound),
-        "advice": None
-        if summary.outbound == levels.OUTBOUND_TLS
-        else outbound_advice(organization.name, summary.outbound),
+        "advice": outbound_advice(organization.name, summary.outbound),
     }
 
 
