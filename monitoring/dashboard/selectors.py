@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from django.conf import settings
 from django.db.models import (
@@ -250,17 +251,22 @@ class MatrixPage:
     counts: dict[str, int]  # pair level key -> pairs, over every page
 
 
-def _levels_matching(level: str) -> list[tuple[str, str, str, str]]:
+@cache
+def _levels_matching(level: str) -> tuple[tuple[str, str, str, str], ...]:
     """The stored (level, level, outbound, outbound) combinations of a pair's sides whose
-    pair level is `level`."""
-    return [
+    pair level is `level`.
+
+    A pure function of `level` over the stored values and the pair rule, so worked out once
+    per level (the filter form allows only a handful) rather than on every filtered request.
+    """
+    return tuple(
         (left, right, left_out, right_out)
         for left in STORED_LEVELS
         for right in STORED_LEVELS
         for left_out in levels.OUTBOUND_ORDER
         for right_out in levels.OUTBOUND_ORDER
         if level_key(levels.pair_verdict(left, right, left_out, right_out).level) == level
-    ]
+    )
 
 
 def _matrix_pairs(*, viewer: User, filters: DashboardMatrixFilters) -> QuerySet[Partnership]:
