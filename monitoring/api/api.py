@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -131,8 +131,8 @@ _TEXT = {
 def policy(
     request: HttpRequest,
     slug: str,
-    flavour: Literal["postfix", "exim", "sendmail"],
-    mode: Literal["verify", "secure"] = enforcement.VERIFY,
+    flavour: feeds.Flavour,
+    mode: enforcement.PostfixMode = enforcement.VERIFY,
 ) -> HttpResponse:
     """Your organization's TLS policy for its partners, for a scheduled fetch.
 

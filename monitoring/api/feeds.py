@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -14,7 +15,8 @@ from monitoring.dashboard import enforcement
 from monitoring.models import DomainStatus
 from partners.models import Organization, Partnership
 
-FLAVOURS = ("postfix", "exim", "sendmail")
+# The tables the feed writes; the API accepts exactly these.
+Flavour = Literal["postfix", "exim", "sendmail"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,9 @@ def _last_modified(organization: Organization) -> datetime:
     return max(found) if found else organization.created
 
 
-def policy_feed(*, organization: Organization, flavour: str, mode: str) -> Feed:
+def policy_feed(
+    *, organization: Organization, flavour: Flavour, mode: enforcement.PostfixMode
+) -> Feed:
     """The current table for `flavour` ("postfix", "exim", "sendmail").
 
     Dated by the last change rather than today, so the text (and its ETag) stays the same

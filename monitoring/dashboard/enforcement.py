@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Literal
 
 from django.db.models import F
 from django.utils.translation import gettext as _
@@ -104,10 +105,10 @@ def enforcement_plan(*, organization: Organization) -> EnforcementPlan:
     return EnforcementPlan(organization, tuple(verified), tuple(encrypted), tuple(not_ready))
 
 
-# Postfix modes for verified partners (see postfix_policy).
+# Postfix modes for verified partners (see postfix_policy); the API accepts exactly these.
 VERIFY = "verify"
 SECURE = "secure"
-POSTFIX_MODES = (VERIFY, SECURE)
+PostfixMode = Literal["verify", "secure"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +163,7 @@ def _header(plan: EnforcementPlan, comment: str, generated: date | None = None) 
 
 
 def postfix_policy(
-    plan: EnforcementPlan, *, mode: str = VERIFY, generated: date | None = None
+    plan: EnforcementPlan, *, mode: PostfixMode = VERIFY, generated: date | None = None
 ) -> str:
     """Lines for a Postfix `smtp_tls_policy_maps` table.
 

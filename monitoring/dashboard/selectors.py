@@ -57,7 +57,7 @@ class OrganizationLevel:
 
 # Every stored value a level column can hold ("" is "not checked").
 STORED_LEVELS: tuple[str, ...] = ("", *(str(level) for level in Level))
-# Columns read to build an OrganizationLevel.
+# Columns read to build an OrganizationLevel or an OrganizationSummary.
 LEVEL_FIELDS = ("pk", "name", "slug", "kind", "province", "status__level", "status__outbound")
 
 
@@ -93,19 +93,16 @@ class OrganizationSummary:
         return self.outbound != levels.OUTBOUND_UNKNOWN
 
 
-SUMMARY_FIELDS = ("pk", "name", "slug", "kind", "province", "status__level", "status__outbound")
-
-
 def organization_summaries(*, organization_ids: Iterable[int]) -> list[OrganizationSummary]:
     """Summaries of the given organizations, worst first then by name, in two queries."""
     ids = list(organization_ids)
-    return _summaries(Organization.objects.filter(pk__in=ids).values_list(*SUMMARY_FIELDS))
+    return _summaries(Organization.objects.filter(pk__in=ids).values_list(*LEVEL_FIELDS))
 
 
 def _summaries(
     rows: Iterable[tuple[int, str, str, str, str, str | None, str | None]],
 ) -> list[OrganizationSummary]:
-    """Summaries of organizations read as SUMMARY_FIELDS rows, in one more query."""
+    """Summaries of organizations read as LEVEL_FIELDS rows, in one more query."""
     rows = list(rows)
     ids = [row[0] for row in rows]
     warnings: dict[int, set[str]] = {pk: set() for pk in ids}
@@ -189,7 +186,7 @@ def partner_page(
     rows = (
         partners.annotate(attention=attention)
         .order_by("attention", Lower("name"), "pk")
-        .values_list(*SUMMARY_FIELDS)[start : start + per_page]
+        .values_list(*LEVEL_FIELDS)[start : start + per_page]
     )
     return PartnerPage(
         summaries=_summaries(rows), total=total, counts=dict(counts), number=number, pages=pages
