@@ -159,11 +159,6 @@ def can_reprobe(*, user: User, organization: Organization) -> bool:
     return is_organization_admin(user, organization)
 
 
-def can_manage_contacts(*, user: User, organization: Organization) -> bool:
-    """Who may add, edit and remove the organization's contacts."""
-    return is_organization_admin(user, organization)
-
-
 def get_pair_for_user(user: User, a: str, b: str) -> tuple[Organization, Organization]:
     """Both organizations of a partnership the user may look at (staff, or a member of one).
 

@@ -25,7 +25,3 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…) of {self.user}"
-
-    @property
-    def active(self) -> bool:
-        return self.revoked is None

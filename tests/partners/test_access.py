@@ -76,7 +76,7 @@ def test_it_tells_members_from_partners_and_admins_from_viewers(personas) -> Non
     assert access.is_organization_admin(personas.alice, alpha)
     assert not access.is_organization_admin(personas.bob, alpha)
     assert not access.is_organization_admin(personas.alice, charlie_org)
-    assert access.can_manage_contacts(user=personas.staff, organization=charlie_org)
+    assert access.permissions_for(personas.staff, charlie_org).manage_contacts
     assert access.can_reprobe(user=personas.alice, organization=alpha)
     assert not access.can_reprobe(user=AnonymousUser(), organization=alpha)
     assert list(access.own_organizations(personas.bob)) == [alpha]
