@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 
 from partners.models import Membership, Organization, Partnership
 
@@ -179,6 +182,21 @@ def get_pair_for_user(user: User, a: str, b: str) -> tuple[Organization, Organiz
 def can_accept_exception(*, user: User) -> bool:
     """Only industry staff record that an organization's shortfall is an accepted exception."""
     return bool(user.is_authenticated and user.is_staff)
+
+
+View = Callable[..., HttpResponse]
+
+
+def staff_required(view: View) -> View:
+    """Refuse non-staff with 403; put @login_required above it so anonymous users log in."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_staff:
+            raise PermissionDenied("Only industry staff may do this.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def administers_any_organization(user: User) -> bool:

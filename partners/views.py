@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
-from functools import wraps
-from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,25 +13,11 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django.views.decorators.vary import vary_on_headers
 
 from partners import services
-from partners.access import get_organization_for_user
+from partners.access import get_organization_for_user, staff_required
 from partners.csvio import export_partners, import_partners
 from partners.forms import ContactForm, ImportForm
 from partners.models import Contact, Organization
 from secmail.security import audit
-
-View = Callable[..., HttpResponse]
-
-
-def staff_required(view: View) -> View:
-    """Refuse non-staff with 403; put @login_required above it so anonymous users log in."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_staff:
-            raise PermissionDenied("Only industry staff may do this.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 @require_http_methods(["GET", "POST"])

@@ -7,7 +7,6 @@ from datetime import date, datetime, time
 
 import segno
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,6 +21,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from monitoring.dashboard.views.common import csv_response
+from partners.access import staff_required
 from secmail.security import audit
 
 RECOVERY_CODES = 10
@@ -114,10 +114,9 @@ def _trail_filters(request: HttpRequest) -> dict[str, object]:
 
 @require_safe
 @login_required
+@staff_required
 def audit_trail(request: HttpRequest) -> HttpResponse:
     """Who did what, when, from where (staff only), filtered by action, user and date."""
-    if not request.user.is_staff:
-        raise PermissionDenied
     filters = _trail_filters(request)
     context = {
         "rows": audit.trail(**filters),  # type: ignore[arg-type]
@@ -130,9 +129,8 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 @login_required
+@staff_required
 def audit_export(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_staff:
-        raise PermissionDenied
     rows = audit.trail(**_trail_filters(request), limit=100_000)  # type: ignore[arg-type]
     audit.record(request, "export", detail=request.get_full_path())
     return csv_response("audit", audit.trail_csv_rows(rows))

@@ -16,9 +16,8 @@ from monitoring.dashboard.views.common import csv_response, level_counts
 from monitoring.explanations import selectors as explanations
 from monitoring.levels import level_key
 from monitoring.probe.model import Level
-from partners.access import get_pair_for_user
+from partners.access import get_pair_for_user, staff_required
 from partners.models import Organization
-from partners.views import staff_required
 from secmail.security import audit
 
 MATRIX_ROWS_PER_PAGE = 50

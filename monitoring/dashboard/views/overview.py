@@ -15,8 +15,8 @@ from monitoring.dashboard import selectors as reads
 from monitoring.dashboard.views.common import LEVEL_KEYS, csv_response
 from monitoring.evidence.selectors import outbound_coverage, outbound_coverage_trend
 from monitoring.explanations import selectors as explanations
+from partners.access import staff_required
 from partners.models import Kind
-from partners.views import staff_required
 from secmail.security import audit
 
 
